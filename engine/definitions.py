@@ -1,0 +1,79 @@
+"""Deploying diagrams as immutable, numbered versions."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .errors import DefinitionNotFound, InvalidDefinition, Problem
+from .models import ProcessDefinition
+from .parsing import ParsedDefinition, parse_definition
+from .state import dump_spec
+
+# A check the caller adds (lanes it can resolve, forms it needs): returns problems by element.
+DefinitionCheck = Callable[[ParsedDefinition, dict], list[Problem]]
+
+
+@dataclass(frozen=True)
+class Deployed:
+    id: int
+    key: str
+    version: int
+    created: bool
+
+
+def checksum(xml: str, forms: dict) -> str:
+    blob = xml.encode("utf-8") + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def validate(xml: bytes | str, forms: dict | None, checks: list[DefinitionCheck],
+             process_key: str | None = None) -> ParsedDefinition:
+    """Parse the diagram and run every check. Raises InvalidDefinition with all problems."""
+    parsed = parse_definition(xml, process_key)
+    problems: list[Problem] = []
+    for check in checks:
+        problems.extend(check(parsed, forms or {}))
+    if problems:
+        raise InvalidDefinition(problems)
+    return parsed
+
+
+def deploy(session: Session, xml: bytes | str, forms: dict | None, deployed_by: str | None, now,
+           checks: list[DefinitionCheck], skip_if_unchanged: bool = False) -> Deployed:
+    """Store a new version of the process in the file; older versions are never touched.
+
+    Raises InvalidDefinition, before anything is written, when the diagram or its forms fail.
+    """
+    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+    forms = dict(forms or {})
+    parsed = validate(text, forms, checks)
+    digest = checksum(text, forms)
+    latest = latest_definition(session, parsed.key, required=False)
+    if skip_if_unchanged and latest is not None and latest.checksum == digest:
+        return Deployed(latest.id, latest.key, latest.version, created=False)
+    version = (session.scalar(
+        select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == parsed.key)
+    ) or 0) + 1
+    row = ProcessDefinition(
+        key=parsed.key, version=version, name=parsed.name, bpmn_xml=text,
+        spec_json=dump_spec(parsed.spec, parsed.subprocess_specs), forms=forms,
+        checksum=digest, deployed_by=deployed_by, deployed_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return Deployed(row.id, row.key, row.version, created=True)
+
+
+def latest_definition(session: Session, key: str, required: bool = True) -> ProcessDefinition | None:
+    """The version new instances of `key` start on. Raises DefinitionNotFound when required."""
+    row = session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc()).limit(1)
+    ).first()
+    if row is None and required:
+        raise DefinitionNotFound(key)
+    return row

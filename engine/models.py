@@ -1,0 +1,119 @@
+"""Tables of the engine: definitions, instances, the inbox projection, events and due jobs."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ProcessDefinition(Base):
+    """One immutable deployed version of a process diagram, with its forms."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (Index("ix_definition_key_version", "key", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    checksum: Mapped[str] = mapped_column(String(64))
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessInstance(Base):
+    """A running or finished case; `state` is the saved workflow without its spec."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True, default="running")
+    end_event: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    started_by: Mapped[str | None] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HumanTask(Base):
+    """A user task as the inbox sees it, kept in step with the instance in the same transaction."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_open_unit", "status", "candidate_unit"),
+        Index("ix_human_task_open_group", "status", "candidate_group"),
+        Index("ix_human_task_open_role", "status", "candidate_role"),
+        Index("ix_human_task_open_user", "status", "candidate_user"),
+        Index("ix_human_task_open_assignee", "status", "assignee"),
+        Index("ix_human_task_completed_by", "completed_by", "completed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    task_guid: Mapped[str] = mapped_column(String(36), unique=True)
+    element_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(300))
+    candidate_unit: Mapped[str | None] = mapped_column(String(64))
+    candidate_group: Mapped[str | None] = mapped_column(String(64))
+    candidate_role: Mapped[str | None] = mapped_column(String(64))
+    candidate_user: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Event(Base):
+    """Append-only history: who did what, when, on which task, with which opinion and data."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    element_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str | None] = mapped_column(String(100), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    opinion: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DueJob(Base):
+    """Something to do at a time: a BPMN timer or a reminder. Workers lease and fire these."""
+
+    __tablename__ = "due_job"
+    __table_args__ = (Index("ix_due_job_pending", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    task_guid: Mapped[str | None] = mapped_column(String(36), index=True)
+    element_id: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
