@@ -1,0 +1,196 @@
+"""Forms are data: one JSON-Schema per user task, rendered by the server and checked before the engine.
+
+A schema may say ``"x-options": "groups"`` (or ``indicator_groups``, ``units``,
+``responsible_units``); the choices then come from the organisation tables. Labels are Chinese.
+"""
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from engine import Problem
+
+from .errors import FormInvalid
+
+FORMS_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
+START_FORM = "start"
+
+
+def load_shipped_forms(process_key: str, forms_dir: Path = FORMS_DIR) -> dict[str, dict]:
+    """The shipped forms of a process, keyed by the element id they belong to."""
+    folder = forms_dir / process_key
+    if not folder.is_dir():
+        return {}
+    return {path.stem: json.loads(path.read_text("utf-8")) for path in sorted(folder.glob("*.json"))}
+
+
+def expand(schema: dict, options: dict[str, list[tuple[str, str]]]) -> dict:
+    """A copy of `schema` with every ``x-options`` turned into concrete ``oneOf`` choices."""
+    schema = copy.deepcopy(schema)
+    for prop in schema.get("properties", {}).values():
+        source = prop.get("x-options")
+        if source:
+            prop["oneOf"] = [{"const": code, "title": name} for code, name in options.get(source, [])]
+    return schema
+
+
+@dataclass
+class Field:
+    name: str
+    title: str
+    widget: str
+    required: bool
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    placeholder: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    default: object = None
+    conditional: bool = False
+
+
+def _widget(prop: dict) -> str:
+    if prop.get("x-widget"):
+        return prop["x-widget"]
+    if "oneOf" in prop or "enum" in prop:
+        return "select"
+    if prop.get("type") == "integer" or prop.get("type") == "number":
+        return "number"
+    if prop.get("format") == "date":
+        return "date"
+    if prop.get("type") == "boolean":
+        return "checkbox"
+    return "text"
+
+
+def _conditionally_required(schema: dict) -> set[str]:
+    names = set()
+    for rule in schema.get("allOf", []):
+        names.update(rule.get("then", {}).get("required", []))
+    return names
+
+
+def fields(schema: dict) -> list[Field]:
+    """The fields of an expanded schema in order, as the task page and the form preview draw them."""
+    required = set(schema.get("required", []))
+    conditional = _conditionally_required(schema)
+    result = []
+    for name, prop in schema.get("properties", {}).items():
+        choices = [(c.get("const"), c.get("title", c.get("const"))) for c in prop.get("oneOf", [])]
+        choices += [(v, v) for v in prop.get("enum", [])]
+        result.append(Field(
+            name=name, title=prop.get("title", name), widget=_widget(prop), required=name in required,
+            choices=choices, placeholder=prop.get("x-placeholder"), minimum=prop.get("minimum"),
+            maximum=prop.get("maximum"), default=prop.get("default"), conditional=name in conditional,
+        ))
+    return result
+
+
+def coerce(schema: dict, get, getlist) -> dict:
+    """Turn HTML form strings into the types the schema asks for; empty fields are left out."""
+    data: dict = {}
+    errors: dict[str, str] = {}
+    for name, prop in schema.get("properties", {}).items():
+        kind = prop.get("type")
+        if kind == "array":
+            values = [v for v in getlist(name) if str(v).strip()]
+            if prop.get("items", {}).get("type") == "integer":
+                try:
+                    values = [int(v) for v in values]
+                except ValueError:
+                    errors[name] = "格式不正确"
+                    continue
+            if values:
+                data[name] = values
+            continue
+        raw = get(name)
+        if kind == "boolean":
+            data[name] = raw in ("on", "true", "1", "yes")
+            continue
+        if raw is None or str(raw).strip() == "":
+            continue
+        raw = str(raw).strip()
+        if kind == "integer":
+            try:
+                data[name] = int(raw)
+            except ValueError:
+                errors[name] = "请输入整数"
+        elif kind == "number":
+            try:
+                data[name] = float(raw)
+            except ValueError:
+                errors[name] = "请输入数字"
+        else:
+            data[name] = raw
+    if errors:
+        raise FormInvalid(errors)
+    return data
+
+
+def _message(error) -> tuple[str, str]:
+    path = ".".join(str(p) for p in error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else path
+        return missing, "必填"
+    if kind == "additionalProperties":
+        return path or "_form", "包含表单未定义的字段"
+    messages = {
+        "minLength": lambda: f"至少 {error.validator_value} 个字",
+        "maxLength": lambda: f"不能超过 {error.validator_value} 个字",
+        "minimum": lambda: f"不能小于 {error.validator_value}",
+        "maximum": lambda: f"不能大于 {error.validator_value}",
+        "maxItems": lambda: f"最多 {error.validator_value} 项",
+        "type": lambda: "格式不正确",
+        "oneOf": lambda: "请选择有效的选项",
+        "enum": lambda: "请选择有效的选项",
+        "const": lambda: "请选择有效的选项",
+        "format": lambda: "日期格式应为 YYYY-MM-DD" if error.validator_value == "date" else "格式不正确",
+        "pattern": lambda: "格式不正确",
+    }
+    return path or "_form", messages.get(kind, lambda: "内容无效")()
+
+
+def validate(schema: dict, data: dict) -> dict:
+    """Check `data` against an expanded schema; return it. Raises FormInvalid with a message per field."""
+    if not isinstance(data, dict):
+        raise FormInvalid({"_form": "表单数据必须是对象"})
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors: dict[str, str] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        name, message = _message(error)
+        errors.setdefault(name, message)
+    if errors:
+        raise FormInvalid(errors)
+    return data
+
+
+def check_forms(parsed, forms: dict) -> list[Problem]:
+    """Deploy check: every user task has a well-formed form schema."""
+    problems = []
+    for task in parsed.user_tasks:
+        schema = forms.get(task.element_id)
+        if schema is None:
+            problems.append(Problem(task.element_id, f"用户任务“{task.name}”缺少表单（JSON Schema）"))
+            continue
+        problems.extend(_schema_problems(task.element_id, schema))
+    for element_id, schema in forms.items():
+        if element_id in parsed.start_event_ids:
+            problems.extend(_schema_problems(element_id, schema))
+    return problems
+
+
+def _schema_problems(element_id: str, schema) -> list[Problem]:
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return [Problem(element_id, "表单须为 type 为 object 的 JSON Schema")]
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        return [Problem(element_id, f"表单 JSON Schema 无效：{err.message}")]
+    for name in schema.get("properties", {}):
+        if name.startswith("_") or not name.isidentifier():
+            return [Problem(element_id, f"字段名 {name} 无效（须为字母、数字、下划线，且不以下划线开头）")]
+    return []

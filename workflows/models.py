@@ -1,0 +1,135 @@
+"""Domain tables: the organisation, people and roles, the policy library and the rectification ledger."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.models import Base
+
+
+class Unit(Base):
+    """A member unit: a bureau, a street, the office, the inspectors, the discipline commission."""
+
+    __tablename__ = "unit"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class Group(Base):
+    """A thematic or indicator group with its leader and lead unit."""
+
+    __tablename__ = "work_group"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    lead_unit: Mapped[str] = mapped_column(ForeignKey("unit.code"))
+    leader: Mapped[str | None] = mapped_column(String(100))
+
+
+class GroupMember(Base):
+    __tablename__ = "work_group_member"
+
+    group_code: Mapped[str] = mapped_column(ForeignKey("work_group.code"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), primary_key=True)
+
+
+class User(Base):
+    """A person who logs in; belongs to one unit and holds roles."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class UserRole(Base):
+    """A role a person holds, optionally within one group (组长 of 开办企业)."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (Index("ix_user_role_unique", "user_id", "role", "group_code", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    group_code: Mapped[str | None] = mapped_column(ForeignKey("work_group.code"))
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PolicyMeasure(Base):
+    """A filed measure in the policy library (政策库)."""
+
+    __tablename__ = "policy_measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    group_code: Mapped[str] = mapped_column(ForeignKey("work_group.code"), index=True)
+    basis: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    lead_unit: Mapped[str] = mapped_column(ForeignKey("unit.code"))
+    drafter: Mapped[str | None] = mapped_column(String(100))
+    doc_number: Mapped[str] = mapped_column(String(100), index=True)
+    filed_on: Mapped[date] = mapped_column(Date)
+    filed_by: Mapped[str] = mapped_column(String(100))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RectificationCase(Base):
+    """A row of the rectification ledger (整改台账), kept in step with its instance."""
+
+    __tablename__ = "rectification_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str | None] = mapped_column(String(30), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str | None] = mapped_column(ForeignKey("work_group.code"), index=True)
+    responsible_unit: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
+    inspector: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+    deadline_days: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_opinion: Mapped[str | None] = mapped_column(Text)
+
+
+class Attachment(Base):
+    """An uploaded evidence file. The bytes are kept in the database so every host can serve them."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
