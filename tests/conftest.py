@@ -1,0 +1,89 @@
+"""Fixtures: a platform on SQLite and on PostgreSQL, each with the seeds' organisation and users.
+
+The PostgreSQL run is never skipped: when the server cannot be reached the tests fail.
+"""
+
+import os
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from workflows.demo import _ensure_users
+from workflows.platform import Platform
+
+PG_URL = os.environ.get("YSFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+RUNTIME_TABLES = ("event", "due_job", "attachment", "human_task", "policy_measure", "rectification_case",
+                  "api_token")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def build_base(platform: Platform) -> None:
+    platform.init_db()
+    with platform.db.transaction() as session:
+        _ensure_users(session)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "base.sqlite3"
+    platform = Platform(f"sqlite:///{path}")
+    build_base(platform)
+    platform.db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_base():
+    platform = Platform(PG_URL)
+    with platform.db.sa_engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    build_base(platform)
+    with platform.db.sa_engine.connect() as conn:
+        marks = {table: conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
+                 for table in ("process_definition", "app_user", "user_role")}
+    platform.db.dispose()
+    return marks
+
+
+def _reset_pg(platform: Platform, marks: dict) -> None:
+    with platform.db.sa_engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(RUNTIME_TABLES)}, process_instance RESTART IDENTITY CASCADE"))
+        conn.execute(text("DELETE FROM user_role WHERE id > :m"), {"m": marks["user_role"]})
+        conn.execute(text("DELETE FROM app_user WHERE id > :m"), {"m": marks["app_user"]})
+        conn.execute(text("DELETE FROM process_definition WHERE id > :m"), {"m": marks["process_definition"]})
+
+
+def make_platform(backend: str, request, tmp_path, clock=None) -> Platform:
+    if backend == "sqlite":
+        path = tmp_path / "db.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        platform = Platform(f"sqlite:///{path}")
+    else:
+        marks = request.getfixturevalue("pg_base")
+        platform = Platform(PG_URL)
+        _reset_pg(platform, marks)
+    return platform.at(clock) if clock else platform
+
+
+@pytest.fixture(params=BACKENDS)
+def platform(request, tmp_path):
+    """The product on each database, with organisation, users and the shipped flows deployed."""
+    made = make_platform(request.param, request, tmp_path)
+    yield made
+    made.db.dispose()
+
+
+@pytest.fixture
+def sqlite_platform(request, tmp_path):
+    made = make_platform("sqlite", request, tmp_path)
+    yield made
+    made.db.dispose()
+
+
+@pytest.fixture
+def pg_platform(request, tmp_path):
+    made = make_platform("postgresql", request, tmp_path)
+    yield made
+    made.db.dispose()
