@@ -1,5 +1,7 @@
 """Turning BPMN XML into a SpiffWorkflow spec, with every problem tied to its element."""
 
+import ast
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -18,6 +20,7 @@ from .timers import EngineBpmnParser
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_XML_BYTES = 2 * 1024 * 1024
 # Elements SpiffWorkflow has no runtime for; a diagram that uses them cannot be deployed.
+ISO_DURATION = re.compile(r"^P(?=[\dT])(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?$")
 UNSUPPORTED = {"complexGateway", "choreographyTask", "subChoreography", "callChoreography",
                "globalTask", "globalUserTask", "globalScriptTask"}
 
@@ -82,6 +85,20 @@ def _choose_process(root, wanted: str | None) -> str:
     return candidates[0].get("id")
 
 
+def _structure(root, key: str) -> list[Problem]:
+    """What a runnable diagram needs beyond what the parser checks: a start, and named user tasks."""
+    process = next((p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("id") == key), None)
+    if process is None:
+        return [Problem(None, f"文件中没有 id 为 {key} 的流程")]
+    problems = []
+    if process.find(f"{{{BPMN_NS}}}startEvent") is None:
+        problems.append(Problem(key, "流程缺少开始事件"))
+    for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+        if not (task.get("name") or "").strip():
+            problems.append(Problem(task.get("id"), "用户任务须有名称（待办列表中显示）"))
+    return problems
+
+
 def _expressions(spec) -> list[tuple[str, str, str]]:
     """Each (element, what, source) that the script engine will run for this spec."""
     found = []
@@ -109,11 +126,11 @@ def _check_timer(bpmn_id, event_def) -> Problem | None:
     # Timer expressions are Python: a literal duration must be quoted ("P5D"). When the
     # expression is a literal we also check the ISO value; otherwise it is read from data.
     try:
-        import ast
-
         node = ast.parse(event_def.expression, mode="eval").body
     except SyntaxError:
         return None  # reported by the script check
+    if isinstance(node, ast.Name) and ISO_DURATION.match(node.id):
+        return Problem(bpmn_id, f"定时表达式 {node.id} 会被当作变量名；时长须加引号，如 \"{node.id}\"")
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, str):
             return Problem(bpmn_id, "定时表达式须为带引号的 ISO 8601 字符串，如 \"P5D\"")
@@ -156,6 +173,9 @@ def parse_definition(xml: bytes | str, process_key: str | None = None) -> Parsed
     if problems:
         raise InvalidDefinition(problems)
     key = _choose_process(root, process_key)
+    problems = _structure(root, key)
+    if problems:
+        raise InvalidDefinition(problems)
     parser = EngineBpmnParser()
     try:
         parser.add_bpmn_xml(root, filename=f"{key}.bpmn")

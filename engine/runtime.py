@@ -28,6 +28,7 @@ from .errors import (
     TaskNotFound,
 )
 from .models import DueJob, Event, HumanTask, ProcessDefinition, ProcessInstance
+from .multi_instance import reset_multi_instance_outputs
 from .projection import Assigner, no_assignment, sync_human_tasks, sync_timer_jobs
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, load_state, new_workflow
@@ -79,7 +80,7 @@ class Engine:
         spec, subs = self._specs(definition)
         workflow = new_workflow(spec, subs, self.script_engine)
         workflow.task_tree.data.update(data)
-        self._run(workflow.do_engine_steps)
+        self._steps(workflow)
         now = self.clock()
         instance = ProcessInstance(
             definition_id=definition.id, process_key=definition.key, status="running", version=1,
@@ -118,8 +119,9 @@ class Engine:
         )
         if claimed.rowcount != 1:
             raise self._why_not_open(session, task_id)
+        reset_multi_instance_outputs(task)
         self._run(task.run)
-        self._run(workflow.do_engine_steps)
+        self._steps(workflow)
         session.add(Event(instance_id=instance.id, task_id=row.id, element_id=row.element_id,
                           kind="task_completed", actor=actor, at=now, opinion=opinion, data=dict(data)))
         self._save(session, instance, workflow, now)
@@ -159,7 +161,7 @@ class Engine:
             return None
         task._set_internal_data(event_fired=True)
         self._run(workflow.refresh_waiting_tasks)
-        self._run(workflow.do_engine_steps)
+        self._steps(workflow)
         session.add(Event(instance_id=instance.id, element_id=job.element_id, kind="timer_fired",
                           actor=actor, at=now, data={"due_at": as_utc(job.due_at).isoformat()}))
         self._save(session, instance, workflow, now)
@@ -218,13 +220,16 @@ class Engine:
             return TaskAlreadyDone(task_id, row.completed_by, as_utc(row.completed_at))
         return Conflict(f"任务 {task_id} 已撤销，无需办理")
 
+    def _steps(self, workflow) -> None:
+        self._run(lambda: workflow.do_engine_steps(will_complete_task=reset_multi_instance_outputs))
+
     def _run(self, step) -> None:
         try:
             step()
         except ScriptRefused:
             raise
         except SpiffWorkflowException as err:
-            cause = getattr(err, "exception", None)
+            cause = err.__cause__ or err.__context__
             if isinstance(cause, ScriptRefused):
                 raise ScriptRefused(cause.message) from None
             raise ExecutionFailed(f"流程执行出错：{err}") from None

@@ -126,4 +126,12 @@ class SandboxScriptEngine(PythonScriptEngine):
     def validate(self, expression):
         check_source(expression, "exec")
 
+    def evaluate(self, task, expression, external_context=None):
+        check_source(expression, "eval")  # a refusal surfaces as itself, not as a script error
+        return super().evaluate(task, expression, external_context)
+
+    def execute(self, task, script, external_context=None):
+        check_source(script, "exec")
+        return super().execute(task, script, external_context)
+
 
