@@ -12,7 +12,10 @@ from sqlalchemy import text
 from workflows.demo import _ensure_users
 from workflows.platform import Platform
 
-PG_URL = os.environ.get("YSFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get("YSFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# Each test run works in a schema of its own, so runs side by side never see each other's rows.
+PG_SCHEMA = f"ysflow_test_{os.getpid()}"
+PG_URL = f"{PG_SERVER}?options=-csearch_path%3D{PG_SCHEMA}"
 RUNTIME_TABLES = ("event", "due_job", "attachment", "human_task", "policy_measure", "rectification_case",
                   "api_token")
 BACKENDS = ["sqlite", "postgresql"]
@@ -37,14 +40,18 @@ def sqlite_template(tmp_path_factory):
 def pg_base():
     platform = Platform(PG_URL)
     with platform.db.sa_engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
     build_base(platform)
     with platform.db.sa_engine.connect() as conn:
         marks = {table: conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
                  for table in ("process_definition", "app_user", "user_role")}
     platform.db.dispose()
-    return marks
+    yield marks
+    platform = Platform(PG_URL)
+    with platform.db.sa_engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    platform.db.dispose()
 
 
 def _reset_pg(platform: Platform, marks: dict) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import Actor, Outcome, TaskClaimedByOther, TaskNotFound
+from engine import Actor, Outcome, TaskAlreadyDone, TaskClaimedByOther, TaskNotFound
 from engine.definitions import latest_definition
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 
@@ -13,7 +13,7 @@ from . import forms, policy, rectification  # noqa: F401 - registers the shipped
 from .errors import PermissionDenied
 from .hooks import hooks_for
 from .models import User
-from .organisation import actor_for, form_options, require_user
+from .organisation import actor_for, form_options, require_user, user_names
 
 
 def may_act(task: HumanTask, actor: Actor) -> bool:
@@ -100,8 +100,12 @@ def complete_task(platform, session: Session, username: str, task_id, data: dict
     hooks = hooks_for(task.process_key)
     if task.status == "open":
         clean = hooks.before_complete(platform, session, user, task, dict(clean))
-    outcome = platform.engine.complete(session, task.id, user.username, clean,
-                                       opinion=clean.get("opinion"), expected_version=expected_version)
+    try:
+        outcome = platform.engine.complete(session, task.id, user.username, clean,
+                                           opinion=clean.get("opinion"), expected_version=expected_version)
+    except TaskAlreadyDone as err:
+        # Say who did it by name, as people know each other.
+        raise TaskAlreadyDone(err.task_id, user_names(session).get(err.by, err.by), err.at) from None
     hooks.after_complete(platform, session, user, task, clean, outcome)
     return outcome
 

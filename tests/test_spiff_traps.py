@@ -1,0 +1,77 @@
+"""SpiffWorkflow 3.2's known traps, each designed around and pinned here."""
+
+import json
+import zlib
+
+import pytest
+
+from engine import InvalidDefinition
+from engine.compaction import MAX_DEPTH
+from engine.parsing import parse_definition
+from engine.script_engine import SandboxScriptEngine
+from engine.state import dump_spec, dump_state, load_spec, load_state, new_workflow
+
+from .engine_support import BPMN, deploy, scripted_xml
+from .helpers import CASE, RECTIFIED, complete, start, task_of
+
+SIGN_FORMS = {
+    "prepare": {"type": "object", "properties": {"signers": {"type": "array", "items": {"type": "string"}}}},
+    "sign": {"type": "object", "properties": {"vote": {"type": "string", "enum": ["agree", "disagree"]}}},
+}
+
+
+def test_countersign_can_be_entered_again_after_a_loop_back(platform):
+    """会签's output collection is emptied before each round, or round two would refuse to start."""
+    deploy(platform, (BPMN / "countersign.bpmn").read_text("utf-8"), forms=SIGN_FORMS)
+    out = start(platform, "office", "countersign", {})
+    for round_no, votes in enumerate([["agree", "disagree"], ["agree", "agree"]]):
+        out = complete(platform, "office", task_of(out, "prepare"), {"signers": ["甲", "乙"]})
+        signs = [t.id for t in out.new_tasks if t.element_id == "sign"]
+        assert len(signs) == 2, round_no
+        for task_id, vote in zip(signs, votes, strict=True):
+            out = complete(platform, "office", task_id, {"vote": vote})
+    assert (out.status, out.data["votes"]) == ("completed", ["agree", "agree"])
+
+
+@pytest.mark.parametrize("timer, ok", [("P5D", False), ('"P5D"', True), ('"P5X"', False), ("due_at", True)])
+def test_timer_durations_must_be_quoted_python_strings(platform, timer, ok):
+    xml = scripted_xml(TIMER=timer)
+    if ok:
+        deploy(platform, xml)
+        return
+    with pytest.raises(InvalidDefinition) as err:
+        deploy(platform, xml)
+    assert [p.element_id for p in err.value.problems] == ["wait"]
+
+
+def _spec():
+    parsed = parse_definition((BPMN.parent.parent / "bpmn" / "rectification.bpmn").read_bytes())
+    return load_spec(dump_spec(parsed.spec, parsed.subprocess_specs))
+
+
+def test_loading_never_mutates_what_it_was_given():
+    """from_dict pops keys from its argument; every load decodes fresh bytes, so loads repeat."""
+    spec, subs = _spec()
+    engine = SandboxScriptEngine()
+    workflow = new_workflow(spec, subs, engine)
+    workflow.task_tree.data.update({"due_at": "2030-01-01T00:00:00+08:00"})
+    workflow.do_engine_steps()
+    state = dump_state(workflow)
+    first, second = load_state(state, spec, subs, engine), load_state(state, spec, subs, engine)
+    assert dump_state(first) == dump_state(second) == state
+    assert "spec" not in json.loads(zlib.decompress(state))  # the spec is stored once per version
+
+
+def test_loop_backs_keep_the_saved_state_small(platform):
+    """Compaction keeps the task tree (and the saved state) bounded however many rounds run."""
+    out = start(platform, "inspector", "rectification", CASE)
+    sizes = []
+    for _ in range(3 * MAX_DEPTH):
+        out = complete(platform, "unit", task_of(out, "rectify"), RECTIFIED)
+        out = complete(platform, "inspector", task_of(out, "verify"),
+                       {"decision": "fail", "opinion": "再改", "deadline_days": 2})
+        with platform.db.reading() as session:
+            from engine.models import ProcessInstance
+
+            sizes.append(len(session.get(ProcessInstance, out.instance_id).state))
+    assert max(sizes[MAX_DEPTH:]) < 3 * min(sizes)
