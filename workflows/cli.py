@@ -2,12 +2,15 @@
 
 import argparse
 import json
+import runpy
 import sys
 from pathlib import Path
 
+from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from engine import EngineError, InvalidDefinition
+from engine.clock import as_utc
 from engine.parsing import parse_definition
 from engine.queries import TaskFilter, count_open_tasks, open_tasks
 
@@ -74,7 +77,7 @@ def cmd_tasks(platform, args):
         print(json.dumps([{
             "id": t.id, "instance_id": t.instance_id, "process": t.process_key, "step": t.name,
             "element_id": t.element_id, "title": t.title, "assignee": t.assignee,
-            "due_at": t.due_at.isoformat() if t.due_at else None,
+            "due_at": as_utc(t.due_at).isoformat() if t.due_at else None,
         } for t in rows], ensure_ascii=False, indent=2))
         return
     print(f"{args.as_user} 的待办（共 {total} 项）")
@@ -98,10 +101,35 @@ def cmd_token(platform, args):
     print(token)
 
 
-def cmd_bench(platform, args):
-    from benchmarks.engine_throughput import main as bench_main
+def cmd_worker(platform, args):
+    import signal
+    import threading
 
-    bench_main(["--instances", str(args.instances), "--inbox-rows", str(args.inbox_rows)])
+    from engine.worker import DEFAULT_POLL
+
+    from .deadlines import make_worker
+
+    worker = make_worker(platform, args.worker_id, batch=args.batch, lease_seconds=args.lease)
+    if args.once:
+        fired = worker.run_once()
+        print(f"定时任务执行器 {worker.worker_id}：本轮执行 {fired} 项")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"定时任务执行器 {worker.worker_id} 已启动（轮询间隔 {args.poll or DEFAULT_POLL} 秒）", flush=True)
+    try:
+        tally = worker.run(poll=args.poll or DEFAULT_POLL, stop=stop, idle_exit=args.idle_exit)
+    except KeyboardInterrupt:
+        tally = worker.tally
+    print(f"定时任务执行器 {worker.worker_id} 已停止：执行 {tally.fired} 项，失败 {tally.failed} 项")
+
+
+def cmd_bench(platform, args):
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "engine_throughput.py"
+    if not script.is_file():
+        raise SystemExit("错误：基准脚本只在源码目录中提供（benchmarks/engine_throughput.py）")
+    sys.argv = [str(script), "--instances", str(args.instances), "--inbox-rows", str(args.inbox_rows)]
+    runpy.run_path(str(script), run_name="__main__")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("token", help="为用户签发 API 令牌")
     p.add_argument("user")
     p.set_defaults(func=cmd_token)
+    p = sub.add_parser("worker", help="运行定时任务执行器（BPMN 定时器、提醒、邮件）")
+    p.add_argument("--once", action="store_true", help="只领取并执行一批到期任务后退出")
+    p.add_argument("--poll", type=float, default=None, help="空闲时的轮询间隔（秒，默认 0.5）")
+    p.add_argument("--batch", type=int, default=50, help="每次领取的任务数")
+    p.add_argument("--worker-id", help="执行器标识（默认：主机名:进程号）")
+    p.add_argument("--lease", type=float, default=60, help="租约时长（秒）；执行器崩溃后，租约到期由其他执行器接手")
+    p.add_argument("--idle-exit", type=float, default=None, help="连续空闲该秒数后退出（默认一直运行）")
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("bench", help="运行引擎吞吐量基准")
     p.add_argument("--instances", type=int, default=300)
     p.add_argument("--inbox-rows", type=int, default=100_000)
@@ -144,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    platform = None
     try:
         platform = Platform(args.database_url or database_url())
         if args.command not in ("init-db", "demo", "bench"):
@@ -161,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     except OperationalError as err:
         print(f"错误：无法访问数据库（{str(err.orig).strip().splitlines()[0]}）", file=sys.stderr)
         return 1
+    except CommandError as err:
+        print(f"错误：数据库结构无法升级（{err}）", file=sys.stderr)
+        return 1
     except SQLAlchemyError as err:
         print(f"错误：数据库操作失败（{type(err).__name__}）", file=sys.stderr)
         return 1
@@ -171,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         raise
     except KeyboardInterrupt:
         return 130
+    finally:
+        if platform is not None:
+            platform.db.dispose()  # closes SQLite's last connection, folding its write-ahead log back in
     return 0
 
 

@@ -1,0 +1,94 @@
+"""`ysflow` on a real database: every command works, every error is one line and a non-zero exit."""
+
+import json
+import shutil
+
+import pytest
+
+from workflows.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "demo.sqlite3"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", f"sqlite:///{path}")
+        assert main(["demo"]) == 0
+    return path
+
+
+@pytest.fixture
+def db_url(demo_file, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "cli.sqlite3"
+    shutil.copy(demo_file, path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    capsys.readouterr()
+    return f"sqlite:///{path}"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_case_from_start_to_close_on_the_command_line(db_url, capsys):
+    code, out, _ = run(capsys, "start", "rectification", "--as", "inspector", "--data", json.dumps({
+        "source": "hotline", "description": "企业反映开办登记需跑多次", "responsible_unit": "gov_data",
+        "deadline_days": 5}))
+    assert code == 0
+    started = json.loads(out)
+    code, out, _ = run(capsys, "tasks", "--as", "unit", "--json")
+    mine = [t for t in json.loads(out) if t["instance_id"] == started["instance_id"]]
+    assert code == 0 and [t["step"] for t in mine] == ["整改"]
+    code, out, _ = run(capsys, "complete", str(mine[0]["id"]), "--as", "unit", "--data", json.dumps(
+        {"measures": "推行一次办结制度", "evidence": "流程图", "report": "已完成整改工作"}))
+    verify = json.loads(out)["tasks"][0]["id"]
+    code, out, _ = run(capsys, "complete", str(verify), "--as", "inspector", "--data", '{"decision": "pass"}')
+    assert code == 0 and json.loads(out)["end_event"] == "closed"
+    code, out, _ = run(capsys, "tasks", "--as", "unit")
+    assert code == 0 and "unit 的待办" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["complete", "999999", "--as", "unit", "--data", "{}"], "任务 999999 不存在"),
+    (["complete", "1", "--as", "unit", "--data", "{oops"], "不是有效的 JSON"),
+    (["complete", "1", "--as", "unit", "--data", "[1]"], "必须是 JSON 对象"),
+    (["start", "nothing", "--as", "inspector"], "没有名为 nothing 的流程定义"),
+    (["start", "rectification", "--as", "unit", "--data", "{}"], "需要以下角色之一"),
+    (["start", "rectification", "--as", "ghost", "--data", "{}"], "用户 ghost 不存在"),
+    (["start", "rectification", "--as", "inspector", "--data", '{"source": "x"}'], "表单有误"),
+    (["tasks", "--as", "ghost"], "用户 ghost 不存在"),
+    (["deploy", "no/such/file.bpmn"], "不存在"),
+])
+def test_errors_are_one_clear_line(db_url, capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code != 0 and message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_deploy_refuses_a_bad_diagram_naming_the_element(db_url, capsys, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(open("bpmn/rectification.bpmn", encoding="utf-8").read().replace("due_at", "open('x')"))
+    code, _, err = run(capsys, "deploy", str(bad), "--forms", "bpmn/forms")
+    assert code == 1 and "rectify_deadline" in err and "open" in err
+    not_xml = tmp_path / "not.bpmn"
+    not_xml.write_text("hello")
+    code, _, err = run(capsys, "deploy", str(not_xml))
+    assert code == 1 and "不是有效的 XML" in err
+
+
+def test_deploy_creates_a_new_version(db_url, capsys):
+    code, out, _ = run(capsys, "deploy", "bpmn/policy_measure.bpmn")
+    assert code == 0 and "policy_measure 第 2 版" in out
+
+
+def test_unreachable_database_is_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    code, _, err = run(capsys, "tasks", "--as", "unit")
+    assert code == 1 and err.startswith("错误：无法访问数据库") and "Traceback" not in err
+
+
+def test_token_is_issued(db_url, capsys):
+    code, out, _ = run(capsys, "token", "unit")
+    assert code == 0 and out.strip().startswith("ysf_")
