@@ -52,10 +52,15 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_open_unit", "status", "candidate_unit"),
-        Index("ix_human_task_open_group", "status", "candidate_group"),
-        Index("ix_human_task_open_role", "status", "candidate_role"),
-        Index("ix_human_task_open_user", "status", "candidate_user"),
+        # One index per way a task reaches an inbox; the trailing columns answer the rest of
+        # the match from the index alone.
+        Index("ix_human_task_open_unit", "status", "candidate_unit", "assignee", "candidate_user",
+              "candidate_group", "candidate_role"),
+        Index("ix_human_task_open_group", "status", "candidate_group", "assignee", "candidate_user",
+              "candidate_unit", "candidate_role"),
+        Index("ix_human_task_open_role", "status", "candidate_role", "assignee", "candidate_user",
+              "candidate_unit", "candidate_group"),
+        Index("ix_human_task_open_user", "status", "candidate_user", "assignee"),
         Index("ix_human_task_open_assignee", "status", "assignee"),
         Index("ix_human_task_completed_by", "completed_by", "completed_at"),
     )

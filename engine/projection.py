@@ -8,7 +8,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from .clock import as_utc, parse_instant
@@ -35,16 +35,21 @@ def no_assignment(lane, element_id, process_key, data) -> Assignment:
     return Assignment(role=lane)
 
 
+def _tasks_in(workflow, state):
+    # The task dictionaries hold every task; reading them is cheaper than walking the tree.
+    for each in (workflow, *getattr(workflow, "subprocesses", {}).values()):
+        for task in each.tasks.values():
+            if task.state == state:
+                yield task
+
+
 def ready_user_tasks(workflow) -> list:
-    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+    return [t for t in _tasks_in(workflow, TaskState.READY) if t.task_spec.manual]
 
 
 def waiting_timers(workflow) -> list:
-    found = []
-    for t in workflow.get_tasks(state=TaskState.WAITING):
-        if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition):
-            found.append(t)
-    return found
+    return [t for t in _tasks_in(workflow, TaskState.WAITING)
+            if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)]
 
 
 def timer_due_at(task):
@@ -56,64 +61,109 @@ def timer_due_at(task):
     return parse_instant(value)
 
 
+@dataclass
+class Snapshot:
+    """What the projections show for a workflow: its ready user tasks and its waiting timers.
+
+    Taken from the workflow as loaded, it equals the projection rows (every change goes through
+    the engine), so an action compares before and after in memory instead of reading the rows.
+    """
+
+    ready: set[str]
+    timers: dict[str, object]
+
+
+def snapshot(workflow) -> Snapshot:
+    return Snapshot({str(t.id) for t in ready_user_tasks(workflow)},
+                    {str(t.id): timer_due_at(t) for t in waiting_timers(workflow)})
+
+
+EMPTY = Snapshot(set(), {})
+
+
 def sync_human_tasks(session: Session, instance: ProcessInstance, workflow, assigner: Assigner,
-                     now, actor: str | None) -> list[HumanTask]:
-    """Open rows for newly ready user tasks, cancel rows whose task went away; return the new rows."""
+                     now, actor: str | None, before: Snapshot | None = None,
+                     completed_guid: str | None = None) -> list[HumanTask]:
+    """Open rows for newly ready user tasks, cancel rows whose task went away; return the new rows.
+
+    Without `before`, the open rows are read from the table (after a migration, say).
+    """
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    rows = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-    ).all()
-    known = set()
-    for row in rows:
-        known.add(row.task_guid)
-        if row.task_guid not in ready:
-            row.status = "cancelled"
-            row.completed_at = now
-            session.add(Event(instance_id=instance.id, task_id=row.id, element_id=row.element_id,
-                              kind="task_cancelled", actor=actor, at=now, data={}))
+    if before is None:
+        rows = session.execute(select(HumanTask.task_guid).where(HumanTask.instance_id == instance.id,
+                                                                 HumanTask.status == "open"))
+        known = {guid for (guid,) in rows}
+    else:
+        known = set(before.ready) - {completed_guid}
+    events = []
+    gone = known - set(ready)
+    if gone:
+        cancelled = session.execute(
+            update(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone),
+                                    HumanTask.status == "open")
+            .values(status="cancelled", completed_at=now)
+            .returning(HumanTask.id, HumanTask.element_id).execution_options(synchronize_session=False)
+        ).all()
+        events += [_event(instance.id, task_id, element_id, "task_cancelled", actor, now, {})
+                   for task_id, element_id in cancelled]
     created = []
     for guid, task in ready.items():
         if guid in known:
             continue
         spec = task.task_spec
         who = assigner(spec.lane, spec.bpmn_id, instance.process_key, task.data)
-        row = HumanTask(
+        created.append(HumanTask(
             instance_id=instance.id, process_key=instance.process_key, task_guid=guid,
             element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
             title=who.title, candidate_unit=who.unit, candidate_group=who.group,
             candidate_role=who.role, candidate_user=who.user, status="open",
             due_at=parse_instant(who.due_at), created_at=now,
-        )
-        session.add(row)
-        created.append(row)
-    session.flush()
-    for row in created:
-        session.add(Event(instance_id=instance.id, task_id=row.id, element_id=row.element_id,
-                          kind="task_created", actor=actor, at=now,
-                          data={"unit": row.candidate_unit, "group": row.candidate_group,
-                                "role": row.candidate_role, "user": row.candidate_user}))
+        ))
+    if created:
+        session.add_all(created)
+        session.flush()
+    events += [_event(instance.id, row.id, row.element_id, "task_created", actor, now,
+                      {"unit": row.candidate_unit, "group": row.candidate_group,
+                       "role": row.candidate_role, "user": row.candidate_user}) for row in created]
+    if events:
+        session.execute(insert(Event), events)
     return created
 
 
-def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now) -> None:
-    """One pending job per waiting timer; jobs of timers no longer waiting are closed."""
+def _event(instance_id, task_id, element_id, kind, actor, at, data) -> dict:
+    return {"instance_id": instance_id, "task_id": task_id, "element_id": element_id, "kind": kind,
+            "actor": actor, "at": at, "opinion": None, "data": data}
+
+
+def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now, before: Snapshot | None = None) -> None:
+    """One pending job per waiting timer; jobs of timers no longer waiting are closed.
+
+    Without `before`, the pending jobs are read from the table.
+    """
     waiting = {str(t.id): t for t in waiting_timers(workflow)}
-    jobs = session.scalars(
-        select(DueJob).where(DueJob.instance_id == instance.id, DueJob.kind == "timer",
-                             DueJob.status == "pending")
-    ).all()
-    for job in jobs:
-        task = waiting.pop(job.task_guid, None)
-        if task is None:
-            job.status = "obsolete"
-            continue
-        due = timer_due_at(task)
-        if due is not None and due != as_utc(job.due_at):
-            job.due_at = due
+    if before is None:
+        rows = session.execute(select(DueJob.task_guid, DueJob.due_at).where(
+            DueJob.instance_id == instance.id, DueJob.kind == "timer", DueJob.status == "pending"))
+        known = {guid: as_utc(due) for guid, due in rows}
+    else:
+        known = dict(before.timers)
+    gone = set(known) - set(waiting)
+    if gone:
+        session.execute(update(DueJob).where(DueJob.instance_id == instance.id, DueJob.kind == "timer",
+                                             DueJob.task_guid.in_(gone), DueJob.status == "pending")
+                        .values(status="obsolete").execution_options(synchronize_session=False))
+    fresh = []
     for guid, task in waiting.items():
         due = timer_due_at(task)
-        if due is None:
-            continue
-        session.add(DueJob(instance_id=instance.id, kind="timer", task_guid=guid,
-                           element_id=task.task_spec.bpmn_id, due_at=due, status="pending",
-                           payload={"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id}))
+        if guid not in known:
+            if due is not None:
+                fresh.append({"instance_id": instance.id, "kind": "timer", "task_guid": guid,
+                              "element_id": task.task_spec.bpmn_id, "due_at": due, "status": "pending",
+                              "payload": {"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id},
+                              "attempts": 0})
+        elif due is not None and due != known[guid]:
+            session.execute(update(DueJob).where(DueJob.instance_id == instance.id, DueJob.task_guid == guid,
+                                                 DueJob.status == "pending")
+                            .values(due_at=due).execution_options(synchronize_session=False))
+    if fresh:
+        session.execute(insert(DueJob), fresh)

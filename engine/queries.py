@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .models import Event, HumanTask, ProcessDefinition, ProcessInstance
@@ -28,8 +28,8 @@ class TaskFilter:
     extra: list = field(default_factory=list)
 
 
-def offered_to(actor: Actor):
-    """The condition under which an open task is the actor's: assigned, or offered and matching."""
+def _branches(actor: Actor) -> list:
+    """Disjoint conditions, one per way a task can be the actor's, each led by an indexed column."""
     free = HumanTask.assignee.is_(None)
     no_user = HumanTask.candidate_user.is_(None)
 
@@ -38,44 +38,50 @@ def offered_to(actor: Actor):
 
     branches = [HumanTask.assignee == actor.user, and_(free, HumanTask.candidate_user == actor.user)]
     if actor.units:
-        branches.append(and_(free, no_user, HumanTask.candidate_unit.in_(actor.units),
+        branches.append(and_(HumanTask.candidate_unit.in_(actor.units), free, no_user,
                              optional(HumanTask.candidate_group, actor.groups),
                              optional(HumanTask.candidate_role, actor.roles)))
     if actor.groups:
-        branches.append(and_(free, no_user, HumanTask.candidate_unit.is_(None),
-                             HumanTask.candidate_group.in_(actor.groups),
-                             optional(HumanTask.candidate_role, actor.roles)))
+        branches.append(and_(HumanTask.candidate_group.in_(actor.groups), free, no_user,
+                             HumanTask.candidate_unit.is_(None), optional(HumanTask.candidate_role, actor.roles)))
     if actor.roles:
-        branches.append(and_(free, no_user, HumanTask.candidate_unit.is_(None),
-                             HumanTask.candidate_group.is_(None),
-                             HumanTask.candidate_role.in_(actor.roles)))
-    return or_(*branches)
+        branches.append(and_(HumanTask.candidate_role.in_(actor.roles), free, no_user,
+                             HumanTask.candidate_unit.is_(None), HumanTask.candidate_group.is_(None)))
+    return branches
 
 
-def open_tasks_query(actor: Actor, flt: TaskFilter | None = None):
+def offered_to(actor: Actor):
+    """The condition under which an open task is the actor's: assigned, or offered and matching."""
+    return or_(*_branches(actor))
+
+
+def open_task_ids(actor: Actor, flt: TaskFilter | None = None):
+    """Ids of the actor's open tasks, as a subquery.
+
+    Each branch is answered from its own index and the branches never overlap, so their ids are
+    simply put together; one OR across them would make the planner read every open task.
+    """
     flt = flt or TaskFilter()
-    query = select(HumanTask).where(HumanTask.status == "open", offered_to(actor))
+    filters = [HumanTask.status == "open", *flt.extra]
     if flt.process_key:
-        query = query.where(HumanTask.process_key == flt.process_key)
+        filters.append(HumanTask.process_key == flt.process_key)
     if flt.overdue_before is not None:
-        query = query.where(HumanTask.due_at < flt.overdue_before)
+        filters.append(HumanTask.due_at < flt.overdue_before)
     if flt.due_before is not None:
-        query = query.where(HumanTask.due_at < flt.due_before)
-    for condition in flt.extra:
-        query = query.where(condition)
-    return query
+        filters.append(HumanTask.due_at < flt.due_before)
+    return union_all(*[select(HumanTask.id).where(branch, *filters) for branch in _branches(actor)]).subquery()
 
 
 def open_tasks(session: Session, actor: Actor, flt: TaskFilter | None = None) -> list[HumanTask]:
     """The actor's 待办, oldest first, one page."""
     flt = flt or TaskFilter()
-    query = open_tasks_query(actor, flt).order_by(HumanTask.id).limit(flt.limit).offset(flt.offset)
-    return list(session.scalars(query))
+    ids = open_task_ids(actor, flt)
+    page = select(ids.c.id).order_by(ids.c.id).limit(flt.limit).offset(flt.offset).subquery()
+    return list(session.scalars(select(HumanTask).join(page, HumanTask.id == page.c.id).order_by(HumanTask.id)))
 
 
 def count_open_tasks(session: Session, actor: Actor, flt: TaskFilter | None = None) -> int:
-    inner = open_tasks_query(actor, flt).with_only_columns(HumanTask.id).subquery()
-    return session.scalar(select(func.count()).select_from(inner)) or 0
+    return session.scalar(select(func.count()).select_from(open_task_ids(actor, flt))) or 0
 
 
 def is_offered_to(session: Session, task_id: int, actor: Actor) -> bool:

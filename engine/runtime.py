@@ -11,11 +11,12 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import definitions
-from .clock import as_utc, utcnow
+from .clock import as_utc, parse_instant, utcnow
 from .db import Database
 from .errors import (
     Conflict,
@@ -29,7 +30,17 @@ from .errors import (
 )
 from .models import DueJob, Event, HumanTask, ProcessDefinition, ProcessInstance
 from .multi_instance import reset_multi_instance_outputs
-from .projection import Assigner, no_assignment, sync_human_tasks, sync_timer_jobs
+from .projection import (
+    EMPTY,
+    Assigner,
+    Snapshot,
+    no_assignment,
+    snapshot,
+    sync_human_tasks,
+    sync_timer_jobs,
+    timer_due_at,
+    waiting_timers,
+)
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, load_state, new_workflow
 
@@ -62,7 +73,7 @@ class Engine:
 
     def deploy(self, session: Session, xml, forms=None, deployed_by=None, skip_if_unchanged=False):
         """Deploy a diagram as a new version. Raises InvalidDefinition and writes nothing if it fails."""
-        return definitions.deploy(session, xml, forms, deployed_by, self.clock(), self.checks,
+        return definitions.deploy(session, xml, forms, deployed_by, self.clock, self.checks,
                                   skip_if_unchanged)
 
     def validate(self, xml, forms=None):
@@ -90,9 +101,9 @@ class Engine:
         instance.state = dump_state(workflow)
         session.add(instance)
         session.flush()
-        session.add(Event(instance_id=instance.id, kind="instance_started", actor=actor, at=now,
-                          element_id=None, data=dict(data)))
-        return self._after_step(session, instance, workflow, actor, now)
+        session.execute(insert(Event), [{"instance_id": instance.id, "kind": "instance_started", "actor": actor,
+                                         "at": now, "element_id": None, "data": _json_safe(data)}])
+        return self._after_step(session, instance, workflow, actor, now, before=EMPTY)
 
     def complete(self, session: Session, task_id: int, actor: str, data: dict, opinion: str | None = None,
                  expected_version: int | None = None) -> Outcome:
@@ -109,6 +120,7 @@ class Engine:
         task = workflow.get_task_from_id(UUID(row.task_guid))
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"任务 {task_id} 当前不可办理")
+        before = snapshot(workflow)
         task.data.update(data)
         now = self.clock()
         claimed = session.execute(
@@ -122,11 +134,15 @@ class Engine:
         reset_multi_instance_outputs(task)
         self._run(task.run)
         self._steps(workflow)
-        session.add(Event(instance_id=instance.id, task_id=row.id, element_id=row.element_id,
-                          kind="task_completed", actor=actor, at=now, opinion=opinion, data=dict(data)))
+        session.execute(insert(Event), [{
+            "instance_id": instance.id, "task_id": row.id, "element_id": row.element_id, "kind": "task_completed",
+            "actor": actor, "at": now, "opinion": opinion, "data": _json_safe(data)}])
         self._save(session, instance, workflow, now)
-        session.refresh(row)
-        outcome = self._after_step(session, instance, workflow, actor, now)
+        for key, value in {"status": "completed", "completed_at": now, "completed_by": actor,
+                           "assignee": row.assignee or actor}.items():
+            set_committed_value(row, key, value)
+        outcome = self._after_step(session, instance, workflow, actor, now, before=before,
+                                   completed_guid=row.task_guid)
         outcome.completed_task = row
         return outcome
 
@@ -251,30 +267,109 @@ class Engine:
 
     def _save(self, session: Session, instance: ProcessInstance, workflow, now) -> None:
         expected = instance.version
-        snapshot = ProcessInstance(status=instance.status, data=instance.data)
-        self._apply_status(snapshot, workflow, now)
+        snapshot_row = ProcessInstance(status=instance.status, data=instance.data)
+        self._apply_status(snapshot_row, workflow, now)
         result = session.execute(
             update(ProcessInstance)
             .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected)
-            .values(state=dump_state(workflow), version=expected + 1, status=snapshot.status,
-                    end_event=snapshot.end_event, data=snapshot.data, updated_at=now,
-                    ended_at=snapshot.ended_at)
+            .values(state=dump_state(workflow), version=expected + 1, status=snapshot_row.status,
+                    end_event=snapshot_row.end_event, data=snapshot_row.data, updated_at=now,
+                    ended_at=snapshot_row.ended_at)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
             actual = session.scalar(select(ProcessInstance.version).where(ProcessInstance.id == instance.id))
             raise StaleVersion(instance.id, expected, actual)
-        session.expire(instance)
+        # Keep the loaded row in step with what was written, without reading it back.
+        for key, value in {"version": expected + 1, "status": snapshot_row.status, "end_event": snapshot_row.end_event,
+                           "data": snapshot_row.data, "updated_at": now, "ended_at": snapshot_row.ended_at}.items():
+            set_committed_value(instance, key, value)
 
-    def _after_step(self, session, instance, workflow, actor, now) -> Outcome:
-        created = sync_human_tasks(session, instance, workflow, self.assigner, now, actor)
-        sync_timer_jobs(session, instance, workflow, now)
+    def _after_step(self, session, instance, workflow, actor, now, before: Snapshot | None = None,
+                    completed_guid: str | None = None) -> Outcome:
+        """Bring the projections in step. With `before` (the loaded workflow's snapshot) nothing is read."""
+        created = sync_human_tasks(session, instance, workflow, self.assigner, now, actor, before, completed_guid)
+        sync_timer_jobs(session, instance, workflow, now, before)
         if workflow.is_completed():
-            session.add(Event(instance_id=instance.id, kind="instance_completed", actor=actor, at=now,
-                              element_id=instance.end_event, data={}))
-        session.flush()
+            session.execute(insert(Event), [{"instance_id": instance.id, "kind": "instance_completed",
+                                             "actor": actor, "at": now, "element_id": instance.end_event,
+                                             "data": {}}])
         return Outcome(instance.id, instance.version, instance.status, instance.end_event,
                        dict(instance.data or {}), created)
+
+
+    # -- deadlines: every timer a firing sets off, and moving a waiting task's deadline ---------
+
+    def fire_due(self, session: Session, job: DueJob, actor: str = "system") -> tuple[Outcome | None, list[str]]:
+        """Fire a due job's timer and whatever other timers of the instance are due by now.
+
+        Returns the outcome (None when the job's timer no longer waits) and the element ids of
+        every timer that fired, earliest first. Each fired timer gets a `timer_fired` event and its
+        due job is marked fired, so nothing a worker was late for fires silently.
+        Raises InstanceNotFound, StaleVersion, ScriptRefused or ExecutionFailed.
+        """
+        instance = self._instance(session, job.instance_id)
+        workflow = self._load(session, instance)
+        task = workflow.get_task_from_id(UUID(job.task_guid)) if job.task_guid else None
+        if task is None or task.state != TaskState.WAITING:
+            return None, []
+        waiting = {str(t.id): timer_due_at(t) for t in waiting_timers(workflow)}
+        task._set_internal_data(event_fired=True)
+        self._run(workflow.refresh_timers)
+        self._steps(workflow)
+        now = self.clock()
+        fired = []
+        for guid, due in sorted(waiting.items(), key=lambda item: str(item[1])):
+            timer = workflow.get_task_from_id(UUID(guid))
+            # A timer that fired ran on to COMPLETED; one whose activity ended first is CANCELLED.
+            if timer is not None and timer.state == TaskState.COMPLETED:
+                fired.append((guid, timer.task_spec.bpmn_id, due))
+        for _guid, element_id, due in fired:
+            session.add(Event(instance_id=instance.id, element_id=element_id, kind="timer_fired", actor=actor,
+                              at=now, data={"due_at": due.isoformat() if due else None}))
+        self._save(session, instance, workflow, now)
+        outcome = self._after_step(session, instance, workflow, actor, now)
+        guids = [guid for guid, _e, _d in fired]
+        for other in session.scalars(select(DueJob).where(DueJob.instance_id == instance.id,
+                                                          DueJob.task_guid.in_(guids))):
+            other.status, other.fired_at = "fired", now
+        return outcome, [element_id for _g, element_id, _d in fired]
+
+    def reschedule(self, session: Session, task_id: int, data: dict, actor: str, kind: str = "deadline_changed",
+                   opinion: str | None = None) -> Outcome:
+        """Merge `data` into an open user task and make the timers attached to it read their instants again.
+
+        Boundary timers still waiting on the task forget their computed instant and evaluate their
+        expression against the new data; their due jobs and the task's due date move in the same
+        transaction, recorded as a `kind` event. Raises TaskNotFound, TaskAlreadyDone, Conflict,
+        ScriptRefused or ExecutionFailed.
+        """
+        row = self._open_task(session, task_id)
+        instance = self._instance(session, row.instance_id)
+        workflow = self._load(session, instance)
+        task = workflow.get_task_from_id(UUID(row.task_guid))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict(f"任务 {task_id} 当前不可调整期限")
+        task.data.update(data)
+        if task.parent is not None:
+            task.parent.data.update(data)  # waiting boundary timers inherit their data from here again
+        for timer in waiting_timers(workflow):
+            if timer.parent is task.parent:
+                timer.data.update(data)
+                timer.internal_data.pop("event_value", None)
+        self._run(workflow.refresh_timers)
+        self._steps(workflow)
+        now = self.clock()
+        session.add(Event(instance_id=instance.id, task_id=row.id, element_id=row.element_id, kind=kind,
+                          actor=actor, at=now, opinion=opinion, data=_json_safe(data)))
+        merged = {**(instance.data or {}), **_json_safe(data)}
+        self._save(session, instance, workflow, now)
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(data=merged)
+                        .execution_options(synchronize_session=False))
+        session.expire(instance)
+        who = self.assigner(row.lane, row.element_id, row.process_key, task.data)
+        row.due_at = parse_instant(who.due_at) or row.due_at
+        return self._after_step(session, instance, workflow, actor, now)
 
 
 def _json_safe(data: dict) -> dict:

@@ -121,7 +121,8 @@ def test_a_timer_fires_on_the_engine_clock_and_is_recorded(platform):
 
     out = start(platform, "inspector", "rectification", CASE)
     with platform.db.reading() as session:
-        job = session.scalars(select(DueJob).where(DueJob.instance_id == out.instance_id)).one()
+        job = session.scalars(select(DueJob).where(DueJob.instance_id == out.instance_id,
+                                                   DueJob.element_id == "rectify_deadline")).one()
     late = platform.at(lambda: as_utc(job.due_at) + timedelta(minutes=1))
     with late.db.transaction() as session:
         fired = late.engine.fire_timer(session, session.get(DueJob, job.id))
@@ -130,3 +131,31 @@ def test_a_timer_fires_on_the_engine_clock_and_is_recorded(platform):
         kinds = [e.kind for e in queries.instance_events(session, out.instance_id)]
         still_open = session.scalars(select(HumanTask).where(HumanTask.status == "open")).all()
     assert "timer_fired" in kinds and [t.element_id for t in still_open] == ["rectify"]
+
+
+def test_a_diagram_in_another_encoding_is_stored_as_utf8(platform):
+    xml = scripted_xml().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("脚本测试", "Tâche")
+    deployed = deploy(platform, xml.encode("latin-1", errors="xmlcharrefreplace"))
+    with platform.db.reading() as session:
+        stored = session.get(ProcessDefinition, deployed.id).bpmn_xml
+    assert stored.startswith('<?xml version="1.0" encoding="UTF-8"?>') and "Tâche" in stored
+
+
+def test_two_deploys_racing_for_one_version_number_get_a_conflict(pg_platform):
+    from engine import Conflict
+
+    from .test_concurrency import MeetingClock, run_together
+
+    clock = MeetingClock(2)  # both read the latest version number before either writes
+    platform = pg_platform.at(clock)
+    forms = {"prepare": {"type": "object"}, "review": {"type": "object"}}
+
+    def deploy_once():
+        with platform.db.transaction() as session:
+            return platform.engine.deploy(session, scripted_xml(), forms=forms).version
+
+    clock.armed = True
+    results = run_together([deploy_once, deploy_once])
+    kinds = sorted(type(value).__name__ if kind == "error" else kind for kind, value in results)
+    assert kinds == ["Conflict", "ok"], results
+    assert isinstance(next(v for k, v in results if k == "error"), Conflict)

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+# Deadlines are counted, and times shown, in China.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
 __all__ = [
     "DeadlineStatus",
     "add_working_days",

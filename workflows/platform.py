@@ -3,20 +3,19 @@
 import os
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from engine import Database, Engine
 from engine.clock import utcnow
 from engine.db import DEFAULT_URL
 from engine.schema import upgrade
 
+from .calendar import LOCAL_TZ
 from .forms import FORMS_DIR, check_forms, load_shipped_forms
 from .lanes import assign_lane, check_lanes
 from .organisation import load_organisation
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 SHIPPED = ("policy_measure", "rectification")
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def database_url() -> str:

@@ -10,6 +10,7 @@ from engine.definitions import latest_definition
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 
 from . import forms, policy, rectification  # noqa: F401 - registers the shipped processes' hooks
+from .calendar import LOCAL_TZ
 from .errors import PermissionDenied
 from .hooks import hooks_for
 from .models import User
@@ -105,7 +106,8 @@ def complete_task(platform, session: Session, username: str, task_id, data: dict
                                            opinion=clean.get("opinion"), expected_version=expected_version)
     except TaskAlreadyDone as err:
         # Say who did it by name, as people know each other.
-        raise TaskAlreadyDone(err.task_id, user_names(session).get(err.by, err.by), err.at) from None
+        local = err.at.astimezone(LOCAL_TZ) if err.at else None
+        raise TaskAlreadyDone(err.task_id, user_names(session).get(err.by, err.by), local) from None
     hooks.after_complete(platform, session, user, task, clean, outcome)
     return outcome
 

@@ -169,10 +169,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_human_task_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_task_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_human_task_open_assignee', ['status', 'assignee'], unique=False)
-        batch_op.create_index('ix_human_task_open_group', ['status', 'candidate_group'], unique=False)
-        batch_op.create_index('ix_human_task_open_role', ['status', 'candidate_role'], unique=False)
-        batch_op.create_index('ix_human_task_open_unit', ['status', 'candidate_unit'], unique=False)
-        batch_op.create_index('ix_human_task_open_user', ['status', 'candidate_user'], unique=False)
+        batch_op.create_index('ix_human_task_open_group', ['status', 'candidate_group', 'assignee', 'candidate_user', 'candidate_unit', 'candidate_role'], unique=False)
+        batch_op.create_index('ix_human_task_open_role', ['status', 'candidate_role', 'assignee', 'candidate_user', 'candidate_unit', 'candidate_group'], unique=False)
+        batch_op.create_index('ix_human_task_open_unit', ['status', 'candidate_unit', 'assignee', 'candidate_user', 'candidate_group', 'candidate_role'], unique=False)
+        batch_op.create_index('ix_human_task_open_user', ['status', 'candidate_user', 'assignee'], unique=False)
 
     op.create_table('policy_measure',
     sa.Column('id', sa.Integer(), nullable=False),
