@@ -1,0 +1,96 @@
+"""The task page: one task's form under its instance's data and history, and its submission."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from engine import Conflict
+from workflows.attachments import ALLOWED_LABEL, Upload, file_fields, submit_task_form
+from workflows.errors import FormInvalid
+from workflows.forms import START_FORM, fields
+from workflows.organisation import user_names
+from workflows.services import load_task
+
+from .filters import localtime
+from .instances import case_file
+from .platform import get_platform
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+UPLOAD_PREFIX = "upload_"
+
+
+def prefill(view, events) -> dict:
+    """Values a task's form starts with.
+
+    A revision (its required fields are start-form fields, e.g. 修改举措) starts from the
+    instance's data; a task done before in this instance (整改 after 不通过) starts from what was
+    written last time. Opinions and decisions always start empty.
+    """
+    props = view.schema.get("properties", {})
+    start = (view.definition.forms or {}).get(START_FORM, {}).get("properties", {})
+    data = view.instance.data or {}
+    if set(view.schema.get("required", [])) & set(start):
+        return {k: data[k] for k in props if k in data and k != "opinion"}
+    earlier = [e for e in events if e.kind == "task_completed" and e.element_id == view.task.element_id]
+    if not earlier:
+        return {}
+    texts = {f.name for f in fields(view.schema) if f.widget in ("text", "textarea")} - {"opinion"}
+    return {k: v for k, v in (earlier[-1].data or {}).items() if k in texts}
+
+
+def done_notice(task, names: dict) -> str:
+    """Who finished or holds the task, in the person's own name."""
+    if task.status == "completed":
+        return _("该任务已由 %(name)s 于 %(at)s 办理", name=names.get(task.completed_by, task.completed_by),
+                 at=localtime(task.completed_at))
+    return _("该任务已由 %(name)s 签收", name=names.get(task.assignee, task.assignee))
+
+
+def _render(task_id: int, values=None, errors=None, conflict: str | None = None, status: int = 200):
+    with get_platform().db.reading() as session:
+        _user, view = load_task(session, current_user.username, task_id)
+        context = case_file(session, view.instance, current_user.username)
+        names = user_names(session)
+        history = [h["event"] for h in context["history"]]
+        if values is None:
+            values = prefill(view, history)
+    task = view.task
+    notice = None
+    if task.status != "open" or (task.assignee and task.assignee != current_user.username):
+        notice = done_notice(task, names)
+    has_files = bool(file_fields(view.schema))
+    return render_template(
+        "tasks/show.html", task=task, view=view, fields=fields(view.schema), values=values,
+        errors=errors or {}, conflict=conflict, notice=notice, expected_version=view.instance.version,
+        upload_url=url_for("tasks.show", task_id=task.id) if has_files else None,
+        allowed_types=ALLOWED_LABEL, max_mb=current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024, **context,
+    ), status
+
+
+def _uploads() -> dict[str, list[Upload]]:
+    return {name[len(UPLOAD_PREFIX):]: [Upload(f.filename or "", f.read()) for f in request.files.getlist(name)]
+            for name in request.files if name.startswith(UPLOAD_PREFIX)}
+
+
+@bp.route("/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def show(task_id: int):
+    """Show a task with its case; on submit, complete it and go back to the inbox."""
+    if request.method == "GET":
+        return _render(task_id)
+    platform = get_platform()
+    try:
+        form, uploads = request.form, _uploads()
+    except RequestEntityTooLarge:
+        return _render(task_id, values={}, errors={"_form": _("上传内容过大，请减少或压缩附件后重试")}, status=413)
+    try:
+        with platform.db.transaction() as session:
+            submit_task_form(platform, session, current_user.username, task_id, form, uploads,
+                             current_app.config["UPLOAD_MAX_BYTES"], form.get("expected_version", type=int))
+    except FormInvalid as err:
+        return _render(task_id, values=form, errors=err.errors, status=422)
+    except Conflict as err:
+        return _render(task_id, values=form, conflict=err.message, status=409)
+    flash(_("已提交办理"), "success")
+    return redirect(url_for("inbox.todo"))
