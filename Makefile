@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install assets chromium postgres bench clean
+.PHONY: run worker test lint install assets translations chromium postgres bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,14 +24,21 @@ web/static/vendor/.copied: node_modules/.installed web/assets.py $(VENV)/.instal
 	$(PY) -m web.assets
 	touch $@
 
+# The UI catalogues (web/translations/*/LC_MESSAGES/messages.po) are compiled at set-up time.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
+web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d web/translations -l $*
+
 install: $(VENV)/.installed
 assets: web/static/vendor/.copied
+translations: $(MO_FILES)
 
 # Browser tests drive Debian's Chromium; install it when it is missing.
+# A CJK font too, so that screenshots show the Chinese UI rather than empty boxes.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+	@{ command -v chromium && fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium and a Chinese font"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei) >/dev/null; }
 	@command -v chromium >/dev/null 2>&1
 
 # The PostgreSQL run is never skipped: start the local server when it is down.
@@ -45,12 +52,16 @@ postgres:
 lint: install
 	$(VENV)/bin/ruff check .
 
-run: install assets
+run: install assets translations
 	$(VENV)/bin/ysflow demo
 	@echo "营商通办 running at http://$(HOST):$(PORT)  (demo password: demo12345)"
-	$(VENV)/bin/flask --app web:create_app run --host $(HOST) --port $(PORT)
+	RUN_WORKER=1 $(VENV)/bin/flask --app web:create_app run --host $(HOST) --port $(PORT)
 
-test: install assets chromium postgres lint
+# The timer worker on its own (BPMN timers, reminders, e-mail); run several against PostgreSQL.
+worker: install
+	$(VENV)/bin/ysflow worker
+
+test: install assets translations chromium postgres lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install postgres

@@ -64,7 +64,8 @@ def test_deadline_counts_working_days_across_national_day(backend, request, tmp_
     task = out.new_tasks[0]
     assert task.due_at.astimezone(UTC) == datetime(2026, 9, 30, 15, 59, 59, tzinfo=UTC)
     with platform.db.reading() as session:
-        job = session.scalars(select(DueJob).where(DueJob.instance_id == out.instance_id)).one()
+        job = session.scalars(select(DueJob).where(DueJob.instance_id == out.instance_id,
+                                                   DueJob.element_id == "rectify_deadline")).one()
     assert (job.kind, job.element_id, job.status) == ("timer", "rectify_deadline", "pending")
     assert job.due_at.replace(tzinfo=UTC) == datetime(2026, 9, 30, 15, 59, 59, tzinfo=UTC)
     platform.db.dispose()
@@ -84,4 +85,5 @@ def test_five_hundred_rounds_of_not_passed_still_work(platform):
     assert case_of(platform, out.instance_id).rounds == 500
     with platform.db.reading() as session:
         jobs = session.scalars(select(DueJob).where(DueJob.instance_id == out.instance_id)).all()
-    assert len(jobs) == 501 and {j.status for j in jobs} == {"obsolete"}
+    # Three ladder timers (临近提醒, 超期督办, 移交) wait on each round of 整改.
+    assert len(jobs) == 3 * 501 and {j.status for j in jobs} == {"obsolete"}

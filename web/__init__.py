@@ -1,13 +1,42 @@
 """营商通办 web app: create_app builds it from settings, the platform and one blueprint per concern."""
 
-from flask import Flask, redirect, url_for
+from flask import Flask, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_wtf import CSRFProtect
 
-from . import auth, config, errors, filters, inbox, nav, platform
+from . import (
+    admin,
+    api,
+    api_definitions,
+    attachments,
+    auth,
+    config,
+    deadlines,
+    errors,
+    filters,
+    inbox,
+    instances,
+    ledger,
+    library,
+    nav,
+    notifications,
+    platform,
+    start,
+    tasks,
+)
 
 csrf = CSRFProtect()
 babel = Babel()
+LANGUAGES = ("zh_CN", "en")
+
+
+def select_locale() -> str:
+    """`?lang=en` (or zh_CN) switches the language for the rest of the session; Chinese by default."""
+    if not has_request_context():
+        return "zh_CN"
+    if request.args.get("lang") in LANGUAGES:
+        session["lang"] = request.args["lang"]
+    return session.get("lang", "zh_CN")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,13 +47,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if k != "PLATFORM"})
     platform.init_app(app, (test_config or {}).get("PLATFORM"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "zh_CN")
+    babel.init_app(app, locale_selector=select_locale)
     auth.init_app(app)
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
-    for blueprint in (inbox.bp,):
+    for blueprint in (inbox.bp, library.bp, ledger.bp, api.bp, tasks.bp, start.bp, instances.bp, attachments.bp,
+                      admin.bp, api_definitions.bp, notifications.bp, deadlines.bp):
         app.register_blueprint(blueprint)
+    deadlines.init_app(app)  # the in-process timer worker, when RUN_WORKER is set
+    csrf.exempt(api.bp)  # the API authenticates by bearer token, not by cookie
+    csrf.exempt(api_definitions.bp)
 
     @app.route("/")
     def index():

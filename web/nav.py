@@ -3,6 +3,7 @@
 from flask_login import current_user
 
 from engine.queries import Actor, count_open_tasks
+from workflows.notifications import unread_count
 
 from .platform import get_platform
 
@@ -11,6 +12,12 @@ ITEMS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("inbox.todo", "待办", None),
     ("inbox.done", "已办", None),
     ("inbox.started", "我发起的", None),
+    ("start.policy_measure", "起草举措", ("drafter",)),
+    ("start.rectification", "登记问题", ("inspector",)),
+    ("library.index", "政策库", None),
+    ("ledger.index", "整改台账", None),
+    ("admin.index", "流程管理", ("admin",)),
+    ("notifications.index", "通知", None),
 ]
 
 
@@ -29,7 +36,9 @@ def init_app(app) -> None:
     @app.context_processor
     def navigation():
         if not current_user.is_authenticated:
-            return {"nav_items": [], "open_task_count": 0}
+            return {"nav_items": [], "open_task_count": 0, "unread_notification_count": 0}
         with get_platform().db.reading() as session:
             count = count_open_tasks(session, actor_of(current_user))
-        return {"nav_items": visible_items(current_user), "open_task_count": count}
+            unread = unread_count(session, current_user.username)
+        return {"nav_items": visible_items(current_user), "open_task_count": count,
+                "unread_notification_count": unread}

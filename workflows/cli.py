@@ -114,11 +114,12 @@ def cmd_worker(platform, args):
         fired = worker.run_once()
         print(f"定时任务执行器 {worker.worker_id}：本轮执行 {fired} 项")
         return
+    poll = DEFAULT_POLL if args.poll is None else args.poll
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"定时任务执行器 {worker.worker_id} 已启动（轮询间隔 {args.poll or DEFAULT_POLL} 秒）", flush=True)
+    print(f"定时任务执行器 {worker.worker_id} 已启动（轮询间隔 {poll} 秒）", flush=True)
     try:
-        tally = worker.run(poll=args.poll or DEFAULT_POLL, stop=stop, idle_exit=args.idle_exit)
+        tally = worker.run(poll=poll, stop=stop, idle_exit=args.idle_exit)
     except KeyboardInterrupt:
         tally = worker.tally
     print(f"定时任务执行器 {worker.worker_id} 已停止：执行 {tally.fired} 项，失败 {tally.failed} 项")

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .calendar import add_working_days, deadline_instant, deadline_status
+from .deadlines import deadline_plan
 from .errors import FormInvalid, PermissionDenied
 from .hooks import ProcessHooks, register
 from .models import Attachment, RectificationCase, Unit
@@ -31,7 +32,8 @@ class RectificationHooks(ProcessHooks):
     def before_start(self, platform, session, user, data):
         if session.get(Unit, data["responsible_unit"]) is None:
             raise FormInvalid({"responsible_unit": "责任单位不存在"})
-        due_on, due_at = deadline(platform, data["deadline_days"])
+        plan = deadline_plan(platform, data["deadline_days"])
+        due_on = date.fromisoformat(plan["due_on"])
         case = RectificationCase(
             source=data["source"], description=data["description"], indicator=data.get("indicator"),
             responsible_unit=data["responsible_unit"], inspector=user.username, status="rectifying",
@@ -40,8 +42,7 @@ class RectificationHooks(ProcessHooks):
         session.add(case)
         session.flush()
         case.case_no = f"督-{platform.today().year}-{case.id:04d}"
-        return {**data, "case_no": case.case_no, "inspector": user.username,
-                "due_on": due_on.isoformat(), "due_at": due_at}
+        return {**data, "case_no": case.case_no, "inspector": user.username, **plan}
 
     def after_start(self, platform, session, user, outcome):
         case = case_by_no(session, outcome.data["case_no"])
@@ -51,8 +52,7 @@ class RectificationHooks(ProcessHooks):
         if task.element_id == "rectify":
             _check_attachments(session, task.instance_id, data.get("attachments", []))
         if task.element_id == "verify" and data.get("decision") == "fail":
-            due_on, due_at = deadline(platform, data["deadline_days"])
-            data = {**data, "due_on": due_on.isoformat(), "due_at": due_at}
+            data = {**data, **deadline_plan(platform, data["deadline_days"])}
         return data
 
     def after_complete(self, platform, session, user, task, data, outcome):
@@ -68,6 +68,8 @@ class RectificationHooks(ProcessHooks):
                 case.status, case.rounds = "rectifying", case.rounds + 1
                 case.deadline_days = data["deadline_days"]
                 case.due_on = date.fromisoformat(data["due_on"])
+                if case.escalation != "handed_over":
+                    case.escalation = None  # a new deadline starts the ladder again
 
 
 register("rectification", RectificationHooks())

@@ -1,0 +1,87 @@
+"""Timer workers on PostgreSQL: four worker processes, 10 000 due jobs, one of them killed mid-run.
+
+At least 450 jobs are the ladder timers of 150 real rectification cases; the rest are cheap
+`reminder` jobs. Every job must fire exactly once (one history event each), and the jobs the
+killed worker held come back to the others when its lease runs out.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from engine.models import DueJob, Event
+
+from .conftest import PG_URL, make_platform
+from .helpers import CASE, start
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES, TOTAL = 150, 10_000
+OPENED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # the timers fall due long before the workers start
+
+
+def spawn(worker_id: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "workflows.cli", "--database-url", PG_URL, "worker", "--worker-id", worker_id,
+               "--batch", "10", "--lease", "3", "--poll", "0.2", "--idle-exit", "5"]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "SMTP_HOST": ""})
+
+
+def leases_of(platform, worker_id) -> int:
+    with platform.db.reading() as session:
+        return session.scalar(select(func.count()).select_from(DueJob)
+                              .where(DueJob.leased_by == worker_id, DueJob.status == "pending")) or 0
+
+
+def test_four_workers_fire_ten_thousand_jobs_exactly_once_despite_a_kill(request, tmp_path):
+    platform = make_platform("postgresql", request, tmp_path, clock=lambda: OPENED)
+    instances = [start(platform, "inspector", "rectification", {**CASE, "deadline_days": 1}).instance_id
+                 for _ in range(CASES)]
+    with platform.db.transaction() as session:
+        timers = session.scalar(select(func.count()).select_from(DueJob).where(DueJob.kind == "timer"))
+        assert timers == 3 * CASES
+        session.execute(insert(DueJob), [
+            {"instance_id": instances[n % CASES], "kind": "reminder", "due_at": OPENED, "status": "pending",
+             "payload": {"recipients": [], "title": "load"}, "attempts": 0}
+            for n in range(TOTAL - timers)])
+
+    workers = {f"w{n}": spawn(f"w{n}") for n in range(4)}
+    try:
+        deadline = time.monotonic() + 60
+        while leases_of(platform, "w0") == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert leases_of(platform, "w0") > 0
+        workers["w0"].send_signal(signal.SIGKILL)  # while it holds leases
+        workers["w0"].wait(timeout=30)
+        with platform.db.reading() as session:
+            orphaned = set(session.scalars(select(DueJob.id).where(DueJob.leased_by == "w0",
+                                                                   DueJob.status == "pending")))
+        assert orphaned
+        for worker_id, proc in workers.items():
+            _out, err = proc.communicate(timeout=300)
+            assert worker_id == "w0" or proc.returncode == 0, err.decode()
+    finally:
+        for proc in workers.values():
+            if proc.poll() is None:
+                proc.kill()
+
+    with platform.db.reading() as session:
+        statuses = Counter(session.scalars(select(DueJob.status)))
+        job_ids = set(session.scalars(select(DueJob.id).where(DueJob.kind == "reminder")))
+        sent = [e.data["job_id"] for e in session.scalars(select(Event).where(Event.kind == "reminder_sent"))]
+        fired = Counter(session.execute(select(Event.instance_id, Event.element_id)
+                                        .where(Event.kind == "timer_fired")).all())
+        handed_over = Counter(session.scalars(select(Event.instance_id).where(Event.kind == "handed_over")))
+        taken_over = dict(session.execute(select(DueJob.id, DueJob.leased_by).where(DueJob.id.in_(orphaned))).all())
+    assert statuses == {"fired": TOTAL}
+    assert len(sent) == len(job_ids) and set(sent) == job_ids  # each reminder once
+    assert len(fired) == timers and set(fired.values()) == {1}  # each BPMN timer once
+    assert handed_over == dict.fromkeys(instances, 1)
+    assert "w0" not in set(taken_over.values())  # the killed worker's jobs were taken over
+    platform.db.dispose()

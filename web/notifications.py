@@ -1,0 +1,56 @@
+"""The notification centre: 催办, 临近提醒, 督办, 移交 and 延期 messages, with mark-as-read."""
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from workflows import notifications
+from workflows.notifications import KIND_LABELS
+
+from .platform import get_platform
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+PAGE = 30
+
+
+@bp.route("/")
+@login_required
+def index():
+    """My notifications, newest first; `?unread=1` shows only the unread ones."""
+    platform = get_platform()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    unread_only = request.args.get("unread") == "1"
+    with platform.db.reading() as session:
+        rows = notifications.inbox(session, current_user.username, unread_only, limit=PAGE + 1,
+                                   offset=(page - 1) * PAGE)
+        unread = notifications.unread_count(session, current_user.username)
+    return render_template("notifications/index.html", rows=rows[:PAGE], has_next=len(rows) > PAGE, page=page,
+                           unread_only=unread_only, unread=unread, kinds=KIND_LABELS)
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read(notification_id: int):
+    """Mark one notification read, then open its case if it has one."""
+    platform = get_platform()
+    with platform.db.transaction() as session:
+        notifications.mark_read(platform, session, current_user.username, notification_id)
+    target = request.form.get("open")
+    if target and target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all():
+    """Mark every notification read."""
+    platform = get_platform()
+    with platform.db.transaction() as session:
+        notifications.mark_read(platform, session, current_user.username)
+    return redirect(url_for("notifications.index"))
+
+
+def unread_for(username: str) -> int:
+    """The badge count in the navigation bar."""
+    with get_platform().db.reading() as session:
+        return notifications.unread_count(session, username)
