@@ -9,7 +9,8 @@ from .conftest import login
 
 pytestmark = pytest.mark.browser
 
-MIWG = Path("/work/shared/conformance/miwg-reference")
+# shared/ sits beside the repository, in development and in CI alike.
+MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg-reference"
 MODELS = sorted(MIWG.glob("*.bpmn"))
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
