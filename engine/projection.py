@@ -2,11 +2,13 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -41,6 +43,10 @@ def _tasks_in(workflow, state):
         for task in each.tasks.values():
             if task.state == state:
                 yield task
+
+
+def ready_tasks(workflow) -> list:
+    return list(_tasks_in(workflow, TaskState.READY))
 
 
 def ready_user_tasks(workflow) -> list:
@@ -79,6 +85,24 @@ def snapshot(workflow) -> Snapshot:
 
 
 EMPTY = Snapshot(set(), {})
+
+
+def find_task(workflow, guid: str):
+    """The task with that id, or None (SpiffWorkflow raises for an unknown id)."""
+    try:
+        return workflow.get_task_from_id(UUID(guid))
+    except TaskNotFoundException:
+        return None
+
+
+def fired_since(workflow, before: Snapshot) -> dict[str, tuple[str, object]]:
+    """Timers waiting in `before` that have since fired: guid → (element id, due instant)."""
+    fired = {}
+    for guid, due in before.timers.items():
+        task = find_task(workflow, guid)
+        if task is not None and task.state == TaskState.COMPLETED:
+            fired[guid] = (task.task_spec.bpmn_id, due)
+    return fired
 
 
 def sync_human_tasks(session: Session, instance: ProcessInstance, workflow, assigner: Assigner,
@@ -135,10 +159,12 @@ def _event(instance_id, task_id, element_id, kind, actor, at, data) -> dict:
             "actor": actor, "at": at, "opinion": None, "data": data}
 
 
-def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now, before: Snapshot | None = None) -> None:
+def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now, before: Snapshot | None = None,
+                    fired: set[str] = frozenset()) -> None:
     """One pending job per waiting timer; jobs of timers no longer waiting are closed.
 
-    Without `before`, the pending jobs are read from the table.
+    Jobs of timers in `fired` are marked fired, the others obsolete. Without `before`, the
+    pending jobs are read from the table.
     """
     waiting = {str(t.id): t for t in waiting_timers(workflow)}
     if before is None:
@@ -148,10 +174,12 @@ def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now, 
     else:
         known = dict(before.timers)
     gone = set(known) - set(waiting)
-    if gone:
-        session.execute(update(DueJob).where(DueJob.instance_id == instance.id, DueJob.kind == "timer",
-                                             DueJob.task_guid.in_(gone), DueJob.status == "pending")
-                        .values(status="obsolete").execution_options(synchronize_session=False))
+    for guids, values in ((gone - set(fired), {"status": "obsolete"}),
+                          (gone & set(fired), {"status": "fired", "fired_at": now})):
+        if guids:
+            session.execute(update(DueJob).where(DueJob.instance_id == instance.id, DueJob.kind == "timer",
+                                                 DueJob.task_guid.in_(guids), DueJob.status == "pending")
+                            .values(**values).execution_options(synchronize_session=False))
     fresh = []
     for guid, task in waiting.items():
         due = timer_due_at(task)

@@ -6,7 +6,6 @@ a ledger row) commit or roll back together with the instance. The engine never c
 
 import json
 from dataclasses import dataclass, field
-from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -34,7 +33,10 @@ from .projection import (
     EMPTY,
     Assigner,
     Snapshot,
+    find_task,
+    fired_since,
     no_assignment,
+    ready_tasks,
     snapshot,
     sync_human_tasks,
     sync_timer_jobs,
@@ -56,6 +58,10 @@ class Outcome:
     data: dict
     new_tasks: list[HumanTask] = field(default_factory=list)
     completed_task: HumanTask | None = None
+    fired_timers: list[str] = field(default_factory=list)
+
+
+MAX_STEP_ROUNDS = 100
 
 
 class Engine:
@@ -117,7 +123,7 @@ class Engine:
         if expected_version is not None and expected_version != instance.version:
             raise StaleVersion(instance.id, expected_version, instance.version)
         workflow = self._load(session, instance)
-        task = workflow.get_task_from_id(UUID(row.task_guid))
+        task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"任务 {task_id} 当前不可办理")
         before = snapshot(workflow)
@@ -171,7 +177,7 @@ class Engine:
         """Fire the timer a due job stands for. Returns None when its timer no longer waits."""
         instance = self._instance(session, job.instance_id)
         workflow = self._load(session, instance)
-        task = workflow.get_task_from_id(UUID(job.task_guid)) if job.task_guid else None
+        task = find_task(workflow, job.task_guid) if job.task_guid else None
         now = self.clock()
         if task is None or task.state != TaskState.WAITING:
             return None
@@ -237,7 +243,13 @@ class Engine:
         return Conflict(f"任务 {task_id} 已撤销，无需办理")
 
     def _steps(self, workflow) -> None:
-        self._run(lambda: workflow.do_engine_steps(will_complete_task=reset_multi_instance_outputs))
+        # do_engine_steps ends by refreshing timers, which can make a due timer ready without
+        # running it; run again until only user tasks and waiting events are left.
+        for _ in range(MAX_STEP_ROUNDS):
+            self._run(lambda: workflow.do_engine_steps(will_complete_task=reset_multi_instance_outputs))
+            if not any(not t.task_spec.manual for t in ready_tasks(workflow)):
+                return
+        raise ExecutionFailed("流程执行出错：自动环节循环次数过多")
 
     def _run(self, step) -> None:
         try:
@@ -289,13 +301,19 @@ class Engine:
                     completed_guid: str | None = None) -> Outcome:
         """Bring the projections in step. With `before` (the loaded workflow's snapshot) nothing is read."""
         created = sync_human_tasks(session, instance, workflow, self.assigner, now, actor, before, completed_guid)
-        sync_timer_jobs(session, instance, workflow, now, before)
+        # Timers that came due while this action ran fired inside it: record them as the worker would.
+        fired = fired_since(workflow, before) if before is not None else {}
+        sync_timer_jobs(session, instance, workflow, now, before, fired=set(fired))
+        events = [{"instance_id": instance.id, "kind": "timer_fired", "actor": actor, "at": now,
+                   "element_id": element_id, "data": {"due_at": due.isoformat() if due else None}}
+                  for element_id, due in fired.values()]
         if workflow.is_completed():
-            session.execute(insert(Event), [{"instance_id": instance.id, "kind": "instance_completed",
-                                             "actor": actor, "at": now, "element_id": instance.end_event,
-                                             "data": {}}])
+            events.append({"instance_id": instance.id, "kind": "instance_completed", "actor": actor, "at": now,
+                           "element_id": instance.end_event, "data": {}})
+        if events:
+            session.execute(insert(Event), events)
         return Outcome(instance.id, instance.version, instance.status, instance.end_event,
-                       dict(instance.data or {}), created)
+                       dict(instance.data or {}), created, fired_timers=[e for e, _d in fired.values()])
 
 
     # -- deadlines: every timer a firing sets off, and moving a waiting task's deadline ---------
@@ -310,7 +328,7 @@ class Engine:
         """
         instance = self._instance(session, job.instance_id)
         workflow = self._load(session, instance)
-        task = workflow.get_task_from_id(UUID(job.task_guid)) if job.task_guid else None
+        task = find_task(workflow, job.task_guid) if job.task_guid else None
         if task is None or task.state != TaskState.WAITING:
             return None, []
         waiting = {str(t.id): timer_due_at(t) for t in waiting_timers(workflow)}
@@ -320,7 +338,7 @@ class Engine:
         now = self.clock()
         fired = []
         for guid, due in sorted(waiting.items(), key=lambda item: str(item[1])):
-            timer = workflow.get_task_from_id(UUID(guid))
+            timer = find_task(workflow, guid)
             # A timer that fired ran on to COMPLETED; one whose activity ended first is CANCELLED.
             if timer is not None and timer.state == TaskState.COMPLETED:
                 fired.append((guid, timer.task_spec.bpmn_id, due))
@@ -347,7 +365,7 @@ class Engine:
         row = self._open_task(session, task_id)
         instance = self._instance(session, row.instance_id)
         workflow = self._load(session, instance)
-        task = workflow.get_task_from_id(UUID(row.task_guid))
+        task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"任务 {task_id} 当前不可调整期限")
         task.data.update(data)

@@ -159,3 +159,19 @@ def test_two_deploys_racing_for_one_version_number_get_a_conflict(pg_platform):
     kinds = sorted(type(value).__name__ if kind == "error" else kind for kind, value in results)
     assert kinds == ["Conflict", "ok"], results
     assert isinstance(next(v for k, v in results if k == "error"), Conflict)
+
+
+def test_a_timer_due_during_an_action_fires_inside_it_and_is_recorded(platform):
+    from datetime import timedelta
+
+    from .engine_support import BPMN
+
+    deploy(platform, (BPMN / "parallel_timer.bpmn").read_text("utf-8"), key_forms=("prepare", "review"))
+    out = start(platform, "office", "parallel_timer", {})
+    later = platform.at(lambda: platform.clock() + timedelta(days=6))
+    out = complete(later, "office", task_of(out, "prepare"), {})
+    assert out.fired_timers == ["wait"] and [t.element_id for t in out.new_tasks] == ["review"]
+    with platform.db.reading() as session:
+        job = session.scalars(select(DueJob).where(DueJob.instance_id == out.instance_id)).one()
+        kinds = [e.kind for e in queries.instance_events(session, out.instance_id)]
+    assert job.status == "fired" and "timer_fired" in kinds

@@ -29,6 +29,9 @@ class ProcessHooks:
                        outcome: Outcome) -> None:
         pass
 
+    def after_timers(self, platform, session: Session, outcome: Outcome) -> None:
+        """Timers of the instance that came due while the action ran fired inside it (outcome.fired_timers)."""
+
 
 _registry: dict[str, ProcessHooks] = {}
 

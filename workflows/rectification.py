@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .calendar import add_working_days, deadline_instant, deadline_status
-from .deadlines import deadline_plan
+from .deadlines import deadline_plan, react
 from .errors import FormInvalid, PermissionDenied
 from .hooks import ProcessHooks, register
 from .models import Attachment, RectificationCase, Unit
@@ -70,6 +70,11 @@ class RectificationHooks(ProcessHooks):
                 case.due_on = date.fromisoformat(data["due_on"])
                 if case.escalation != "handed_over":
                     case.escalation = None  # a new deadline starts the ladder again
+
+
+    def after_timers(self, platform, session, outcome):
+        for element_id in outcome.fired_timers:
+            react(platform, session, outcome.instance_id, element_id, outcome)
 
 
 register("rectification", RectificationHooks())

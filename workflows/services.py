@@ -56,6 +56,8 @@ def start_process(platform, session: Session, username: str, process_key: str, d
     clean = hooks.before_start(platform, session, user, dict(clean))
     outcome = platform.engine.start(session, process_key, clean, user.username)
     hooks.after_start(platform, session, user, outcome)
+    if outcome.fired_timers:
+        hooks.after_timers(platform, session, outcome)
     return outcome
 
 
@@ -109,6 +111,8 @@ def complete_task(platform, session: Session, username: str, task_id, data: dict
         local = err.at.astimezone(LOCAL_TZ) if err.at else None
         raise TaskAlreadyDone(err.task_id, user_names(session).get(err.by, err.by), local) from None
     hooks.after_complete(platform, session, user, task, clean, outcome)
+    if outcome.fired_timers:
+        hooks.after_timers(platform, session, outcome)
     return outcome
 
 
