@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from workflows.deadlines import ESCALATION_LABELS
 from workflows.export import ledger_stats, ledger_workbook
 from workflows.organisation import form_options, group_names, require_user, unit_names, user_names
 from workflows.rectification import OVERSEERS, SOURCE_LABELS, STATUS_LABELS, LedgerFilter, case_deadline, ledger
@@ -57,6 +58,7 @@ def index():
     rows = [(case, case_deadline(case, today)) for case in cases]
     return render_template("ledger/index.html", rows=rows, total=total, page=page, size=size, flt=flt,
                            stats=stats, names=names, sources=SOURCE_LABELS, statuses=STATUS_LABELS,
+                           escalations=ESCALATION_LABELS,
                            units=options["responsible_units"], indicators=options["indicator_groups"],
                            oversees=current_user.has_role(*OVERSEERS))
 
