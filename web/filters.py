@@ -1,5 +1,7 @@
 """Jinja filters: dates and times shown in China's time zone."""
 
+from flask_babel import get_locale
+
 from engine.clock import as_utc
 from workflows.platform import LOCAL_TZ
 
@@ -16,9 +18,15 @@ def localdate(value) -> str:
     return value.isoformat()
 
 
+def ui_lang() -> str:
+    """The language this page is drawn in: 'en' or 'zh_CN'."""
+    return str(get_locale() or "zh_CN")
+
+
 def init_app(app) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(localdate)
+    app.add_template_global(ui_lang)
 
     @app.context_processor
     def endpoints():

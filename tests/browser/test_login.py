@@ -27,3 +27,14 @@ def test_each_role_logs_in_and_sees_the_inbox(new_page, live_server, username):
         screenshot(page, "inbox-empty")
     page.click("text=退出")
     page.wait_for_url("**/login")
+
+
+def test_the_language_switch_turns_the_ui_english_and_back(new_page, live_server):
+    page = new_page()
+    login(page, live_server.url, "unit")
+    page.click("#switch-lang")
+    page.wait_for_selector("html[lang=en]")
+    assert "To-do" in page.inner_text("nav")
+    page.click("#switch-lang")
+    page.wait_for_selector("html[lang=zh-CN]")
+    assert "待办" in page.inner_text("nav")
