@@ -98,9 +98,11 @@ def load_inbox(platform: Platform, rows: int) -> None:
                  "candidate_group": "start_business" if i % 5 == 0 and i % 20 == 0 else None,
                  "status": "open" if i % 3 else "completed", "due_at": now, "created_at": now} for i in ids])
     if platform.db.is_postgres:
-        with platform.db.sa_engine.connect() as conn:
+        # What autovacuum does to a table of this size soon after a bulk load: statistics, and the
+        # visibility map that lets the inbox's indexes answer without visiting the table.
+        with platform.db.sa_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE human_task"))
             conn.execute(text("ANALYZE"))
-            conn.commit()
     else:
         with platform.db.sa_engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -110,12 +112,13 @@ def inbox_p95(platform: Platform, runs: int = 200) -> float:
     """95th percentile, in ms, of one unit user's inbox: first page and total count."""
     actor = queries.Actor("unit", units=("gov_data",), roles=("unit_staff",))
     timings = []
-    for _ in range(runs):
+    for run in range(runs + 20):  # the first 20 warm the pool and the caches and are not counted
         started = time.perf_counter()
         with platform.db.reading() as session:
             queries.open_tasks(session, actor, queries.TaskFilter(limit=20))
             queries.count_open_tasks(session, actor)
-        timings.append((time.perf_counter() - started) * 1000)
+        if run >= 20:
+            timings.append((time.perf_counter() - started) * 1000)
     return statistics.quantiles(timings, n=20)[18]
 
 

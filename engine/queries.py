@@ -29,21 +29,26 @@ class TaskFilter:
 
 
 def _branches(actor: Actor) -> list:
-    """Disjoint conditions, one per way a task can be the actor's, each led by an indexed column."""
+    """Disjoint conditions, one per way a task can be the actor's, each a plain index range.
+
+    A candidate column that is either empty or one of the actor's values becomes two branches
+    rather than an OR, so that every branch is one equality-and-IS-NULL walk of one index.
+    """
     free = HumanTask.assignee.is_(None)
     no_user = HumanTask.candidate_user.is_(None)
 
-    def optional(column, values):
-        return or_(column.is_(None), column.in_(values)) if values else column.is_(None)
+    def either(column, values) -> list:
+        return [column.is_(None)] + ([column.in_(values)] if values else [])
 
     branches = [HumanTask.assignee == actor.user, and_(free, HumanTask.candidate_user == actor.user)]
     if actor.units:
-        branches.append(and_(HumanTask.candidate_unit.in_(actor.units), free, no_user,
-                             optional(HumanTask.candidate_group, actor.groups),
-                             optional(HumanTask.candidate_role, actor.roles)))
+        branches += [and_(HumanTask.candidate_unit.in_(actor.units), free, no_user, group, role)
+                     for group in either(HumanTask.candidate_group, actor.groups)
+                     for role in either(HumanTask.candidate_role, actor.roles)]
     if actor.groups:
-        branches.append(and_(HumanTask.candidate_group.in_(actor.groups), free, no_user,
-                             HumanTask.candidate_unit.is_(None), optional(HumanTask.candidate_role, actor.roles)))
+        branches += [and_(HumanTask.candidate_group.in_(actor.groups), free, no_user,
+                          HumanTask.candidate_unit.is_(None), role)
+                     for role in either(HumanTask.candidate_role, actor.roles)]
     if actor.roles:
         branches.append(and_(HumanTask.candidate_role.in_(actor.roles), free, no_user,
                              HumanTask.candidate_unit.is_(None), HumanTask.candidate_group.is_(None)))
