@@ -123,12 +123,19 @@ class Engine:
         if expected_version is not None and expected_version != instance.version:
             raise StaleVersion(instance.id, expected_version, instance.version)
         workflow = self._load(session, instance)
+        before = snapshot(workflow)
+        # Timers already due fire first, as they would have if the worker were never late: a
+        # deadline that passed before this action is on record before the action is.
+        self._run(workflow.refresh_timers)
+        self._steps(workflow)
         task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
-            raise Conflict(f"任务 {task_id} 当前不可办理")
-        before = snapshot(workflow)
-        task.data.update(data)
+            raise Conflict(f"任务 {task_id} 当前不可办理（期限已过，该环节已被撤销）")
         now = self.clock()
+        early = fired_since(workflow, before)
+        if early:
+            session.execute(insert(Event), _timer_events(instance.id, early, actor, now))
+        task.data.update(data)
         claimed = session.execute(
             update(HumanTask).where(HumanTask.id == row.id, HumanTask.status == "open")
             .values(status="completed", completed_at=now, completed_by=actor,
@@ -148,7 +155,7 @@ class Engine:
                            "assignee": row.assignee or actor}.items():
             set_committed_value(row, key, value)
         outcome = self._after_step(session, instance, workflow, actor, now, before=before,
-                                   completed_guid=row.task_guid)
+                                   completed_guid=row.task_guid, recorded=set(early))
         outcome.completed_task = row
         return outcome
 
@@ -298,15 +305,13 @@ class Engine:
             set_committed_value(instance, key, value)
 
     def _after_step(self, session, instance, workflow, actor, now, before: Snapshot | None = None,
-                    completed_guid: str | None = None) -> Outcome:
+                    completed_guid: str | None = None, recorded: set[str] = frozenset()) -> Outcome:
         """Bring the projections in step. With `before` (the loaded workflow's snapshot) nothing is read."""
         created = sync_human_tasks(session, instance, workflow, self.assigner, now, actor, before, completed_guid)
         # Timers that came due while this action ran fired inside it: record them as the worker would.
         fired = fired_since(workflow, before) if before is not None else {}
         sync_timer_jobs(session, instance, workflow, now, before, fired=set(fired))
-        events = [{"instance_id": instance.id, "kind": "timer_fired", "actor": actor, "at": now,
-                   "element_id": element_id, "data": {"due_at": due.isoformat() if due else None}}
-                  for element_id, due in fired.values()]
+        events = _timer_events(instance.id, {g: f for g, f in fired.items() if g not in recorded}, actor, now)
         if workflow.is_completed():
             events.append({"instance_id": instance.id, "kind": "instance_completed", "actor": actor, "at": now,
                            "element_id": instance.end_event, "data": {}})
@@ -388,6 +393,11 @@ class Engine:
         who = self.assigner(row.lane, row.element_id, row.process_key, task.data)
         row.due_at = parse_instant(who.due_at) or row.due_at
         return self._after_step(session, instance, workflow, actor, now)
+
+
+def _timer_events(instance_id: int, fired: dict, actor, now) -> list[dict]:
+    return [{"instance_id": instance_id, "kind": "timer_fired", "actor": actor, "at": now, "element_id": element_id,
+             "data": {"due_at": due.isoformat() if due else None}} for element_id, due in fired.values()]
 
 
 def _json_safe(data: dict) -> dict:

@@ -207,3 +207,22 @@ def task_of_open(platform, instance_id, element_id) -> int:
         return session.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
                                                           HumanTask.element_id == element_id,
                                                           HumanTask.status == "open")).one()
+
+
+def test_a_late_report_after_a_missed_worker_run_is_still_supervised_first(clocked):
+    """The worker never ran; the unit reports after its deadline. The overdue rungs fire before the report."""
+    platform, clock = clocked
+    out = start(platform, "inspector", "rectification", {**CASE, "deadline_days": 4})  # due Thu 8 Oct
+    clock.set("2026-10-09T10:00:00")  # a day late, before the 移交 five working days on
+    out = complete(platform, "unit", task_of(out, "rectify"), RECTIFIED)
+    assert out.fired_timers == ["rectify_remind", "rectify_deadline"]
+    assert [t.element_id for t in out.new_tasks] == ["verify"]
+    case = case_of(platform, out.instance_id)
+    assert (case.status, case.escalation) == ("verifying", "overdue")
+    history = kinds(platform, out.instance_id)
+    assert history.index("timer_fired") < history.index("task_completed") and "supervised" in history
+    with platform.db.reading() as session:
+        jobs = {j.element_id: j.status for j in session.scalars(
+            select(DueJob).where(DueJob.instance_id == out.instance_id, DueJob.kind == "timer"))}
+    assert jobs == {"rectify_remind": "fired", "rectify_deadline": "fired", "rectify_handover": "obsolete"}
+    assert run_worker(platform) == 0  # nothing left for a worker to do twice
