@@ -33,7 +33,7 @@ ROUTES = {
     "measure diagram": ("/instances/{measure}/diagram.xml", only(200, *MEASURE_PEOPLE)),
     "case": ("/instances/{case}", only(200, *CASE_PEOPLE)),
     "case diagram": ("/instances/{case}/diagram.xml", only(200, *CASE_PEOPLE)),
-    "unknown instance": ("/instances/999999", dict.fromkeys(ROLES, 403)),
+    "unknown instance": ("/instances/999999", dict.fromkeys(ROLES, 404)),
     "evidence file": ("/attachments/{file}", only(200, *CASE_PEOPLE)),
     "unknown file": ("/attachments/999999", dict.fromkeys(ROLES, 404)),
 }

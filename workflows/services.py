@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import Actor, Outcome, TaskAlreadyDone, TaskClaimedByOther, TaskNotFound
+from engine import Actor, InstanceNotFound, Outcome, TaskAlreadyDone, TaskClaimedByOther, TaskNotFound
 from engine.definitions import latest_definition
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 
@@ -123,11 +123,14 @@ def claim_task(platform, session: Session, username: str, task_id) -> HumanTask:
 
 
 def instance_for(session: Session, username: str, instance_id: int) -> ProcessInstance:
-    """An instance the user took part in, may act on, or oversees. Raises PermissionDenied."""
+    """An instance the user took part in, may act on, or oversees.
+
+    Raises InstanceNotFound for an unknown id and PermissionDenied for someone else's instance.
+    """
     user = require_user(session, username)
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise PermissionDenied("无权查看该流程实例")
+        raise InstanceNotFound(instance_id)
     if instance.started_by == user.username or {"admin", "office"} & {r.role for r in user.roles}:
         return instance
     actor = actor_for(session, user)
