@@ -85,3 +85,28 @@ def test_four_workers_fire_ten_thousand_jobs_exactly_once_despite_a_kill(request
     assert handed_over == dict.fromkeys(instances, 1)
     assert "w0" not in set(taken_over.values())  # the killed worker's jobs were taken over
     platform.db.dispose()
+
+
+def test_a_slow_batch_keeps_its_lease_while_a_dead_one_loses_it(pg_platform):
+    """Halfway through its lease a worker renews the rest of its batch; another worker takes nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from engine.models import DueJob
+    from engine.worker import Worker
+
+    now = [datetime(2026, 11, 23, 2, 0, tzinfo=UTC)]
+    with pg_platform.db.transaction() as session:
+        session.execute(insert(DueJob), [{"kind": "tick", "due_at": now[0], "status": "pending", "payload": {},
+                                          "attempts": 0} for _ in range(3)])
+    seen = {}
+
+    def slow(session, job):
+        now[0] += timedelta(seconds=40)  # each job takes 40 s of a 60 s lease
+        seen[job.id] = rival.lease_due()
+
+    rival = Worker(pg_platform.db, {"tick": slow}, worker_id="rival", clock=lambda: now[0], lease_seconds=60)
+    worker = Worker(pg_platform.db, {"tick": slow}, worker_id="slow", clock=lambda: now[0], lease_seconds=60)
+    assert worker.run_once() == 3
+    assert all(taken == [] for taken in seen.values())  # without renewal the rival takes job 3 at t+80 s
