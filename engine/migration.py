@@ -10,8 +10,6 @@ move (or was changed meanwhile) is reported and left exactly as it was.
 
 from dataclasses import dataclass, field
 
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -21,11 +19,9 @@ from sqlalchemy.orm import Session
 from .errors import DefinitionNotFound
 from .models import Event, ProcessDefinition, ProcessInstance
 from .projection import sync_human_tasks, sync_timer_jobs
-from .state import dump_state, load_state
-from .timers import SERIALIZER_CONFIG as TIMER_CONFIG
+from .state import SPEC_REGISTRY, dump_state, load_state
 
 CURRENT = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-_registry = BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, **TIMER_CONFIG})
 
 
 class CannotMigrate(Exception):
@@ -83,7 +79,7 @@ def _migrate_one(engine, session: Session, instance: ProcessInstance, target: Pr
     _check_current_tasks(workflow, spec, subs)
     timers = {t.id: dict(t.internal_data) for t in workflow.get_tasks(state=TaskState.WAITING)}
     try:
-        top_diff, sub_diffs = diff_workflow(_registry, workflow, spec, subs)
+        top_diff, sub_diffs = diff_workflow(SPEC_REGISTRY, workflow, spec, subs)
         for sub_id, sub_diff in sub_diffs.items():
             if sub_diff is None:
                 raise CannotMigrate("子流程在新版本中已不存在")

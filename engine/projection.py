@@ -96,9 +96,9 @@ def find_task(workflow, guid: str):
 
 
 def fired_since(workflow, before: Snapshot) -> dict[str, tuple[str, object]]:
-    """Timers waiting in `before` that have since fired: guid → (element id, due instant)."""
+    """Timers waiting in `before` that have since fired, earliest due first: guid → (element id, due)."""
     fired = {}
-    for guid, due in before.timers.items():
+    for guid, due in sorted(before.timers.items(), key=lambda item: str(item[1])):
         task = find_task(workflow, guid)
         if task is not None and task.state == TaskState.COMPLETED:
             fired[guid] = (task.task_spec.bpmn_id, due)

@@ -4,7 +4,6 @@ Every method takes the caller's session, so the caller's own records (a policy l
 a ledger row) commit or roll back together with the instance. The engine never commits.
 """
 
-import json
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import definitions
-from .clock import as_utc, parse_instant, utcnow
+from .clock import as_utc, utcnow
 from .db import Database
 from .errors import (
     Conflict,
@@ -27,7 +26,7 @@ from .errors import (
     TaskClaimedByOther,
     TaskNotFound,
 )
-from .models import DueJob, Event, HumanTask, ProcessDefinition, ProcessInstance
+from .models import Event, HumanTask, ProcessDefinition, ProcessInstance
 from .multi_instance import reset_multi_instance_outputs
 from .projection import (
     EMPTY,
@@ -40,11 +39,10 @@ from .projection import (
     snapshot,
     sync_human_tasks,
     sync_timer_jobs,
-    timer_due_at,
-    waiting_timers,
 )
 from .script_engine import SandboxScriptEngine
-from .state import SpecCache, dump_state, load_state, new_workflow
+from .state import SpecCache, dump_state, json_safe, load_state, new_workflow
+from .timer_actions import TimerActions
 
 
 @dataclass
@@ -64,7 +62,7 @@ class Outcome:
 MAX_STEP_ROUNDS = 100
 
 
-class Engine:
+class Engine(TimerActions):
     """A BPMN runtime on SpiffWorkflow that persists every step through SQLAlchemy."""
 
     def __init__(self, db: Database, assigner: Assigner = no_assignment, clock=utcnow):
@@ -108,7 +106,7 @@ class Engine:
         session.add(instance)
         session.flush()
         session.execute(insert(Event), [{"instance_id": instance.id, "kind": "instance_started", "actor": actor,
-                                         "at": now, "element_id": None, "data": _json_safe(data)}])
+                                         "at": now, "element_id": None, "data": json_safe(data)}])
         return self._after_step(session, instance, workflow, actor, now, before=EMPTY)
 
     def complete(self, session: Session, task_id: int, actor: str, data: dict, opinion: str | None = None,
@@ -149,7 +147,7 @@ class Engine:
         self._steps(workflow)
         session.execute(insert(Event), [{
             "instance_id": instance.id, "task_id": row.id, "element_id": row.element_id, "kind": "task_completed",
-            "actor": actor, "at": now, "opinion": opinion, "data": _json_safe(data)}])
+            "actor": actor, "at": now, "opinion": opinion, "data": json_safe(data)}])
         self._save(session, instance, workflow, now)
         for key, value in {"status": "completed", "completed_at": now, "completed_by": actor,
                            "assignee": row.assignee or actor}.items():
@@ -179,22 +177,6 @@ class Engine:
                           kind="task_claimed", actor=actor, at=self.clock(), data={}))
         session.refresh(row)
         return row
-
-    def fire_timer(self, session: Session, job: DueJob, actor: str = "system") -> Outcome | None:
-        """Fire the timer a due job stands for. Returns None when its timer no longer waits."""
-        instance = self._instance(session, job.instance_id)
-        workflow = self._load(session, instance)
-        task = find_task(workflow, job.task_guid) if job.task_guid else None
-        now = self.clock()
-        if task is None or task.state != TaskState.WAITING:
-            return None
-        task._set_internal_data(event_fired=True)
-        self._run(workflow.refresh_waiting_tasks)
-        self._steps(workflow)
-        session.add(Event(instance_id=instance.id, element_id=job.element_id, kind="timer_fired",
-                          actor=actor, at=now, data={"due_at": as_utc(job.due_at).isoformat()}))
-        self._save(session, instance, workflow, now)
-        return self._after_step(session, instance, workflow, actor, now)
 
     def record(self, session: Session, instance_id: int, kind: str, actor: str | None,
                task_id: int | None = None, opinion: str | None = None, data: dict | None = None) -> Event:
@@ -273,7 +255,7 @@ class Engine:
 
     def _apply_status(self, instance: ProcessInstance, workflow, now) -> None:
         last = workflow.last_task or workflow.task_tree
-        instance.data = _json_safe(dict(last.data))
+        instance.data = json_safe(dict(last.data))
         instance.updated_at = now
         if workflow.is_completed():
             instance.status = "completed"
@@ -282,7 +264,7 @@ class Engine:
             if ends:
                 final = max(ends, key=lambda t: t.last_state_change)
                 instance.end_event = final.task_spec.bpmn_id
-                instance.data = _json_safe(dict(final.data))
+                instance.data = json_safe(dict(final.data))
 
     def _save(self, session: Session, instance: ProcessInstance, workflow, now) -> None:
         expected = instance.version
@@ -321,84 +303,6 @@ class Engine:
                        dict(instance.data or {}), created, fired_timers=[e for e, _d in fired.values()])
 
 
-    # -- deadlines: every timer a firing sets off, and moving a waiting task's deadline ---------
-
-    def fire_due(self, session: Session, job: DueJob, actor: str = "system") -> tuple[Outcome | None, list[str]]:
-        """Fire a due job's timer and whatever other timers of the instance are due by now.
-
-        Returns the outcome (None when the job's timer no longer waits) and the element ids of
-        every timer that fired, earliest first. Each fired timer gets a `timer_fired` event and its
-        due job is marked fired, so nothing a worker was late for fires silently.
-        Raises InstanceNotFound, StaleVersion, ScriptRefused or ExecutionFailed.
-        """
-        instance = self._instance(session, job.instance_id)
-        workflow = self._load(session, instance)
-        task = find_task(workflow, job.task_guid) if job.task_guid else None
-        if task is None or task.state != TaskState.WAITING:
-            return None, []
-        waiting = {str(t.id): timer_due_at(t) for t in waiting_timers(workflow)}
-        task._set_internal_data(event_fired=True)
-        self._run(workflow.refresh_timers)
-        self._steps(workflow)
-        now = self.clock()
-        fired = []
-        for guid, due in sorted(waiting.items(), key=lambda item: str(item[1])):
-            timer = find_task(workflow, guid)
-            # A timer that fired ran on to COMPLETED; one whose activity ended first is CANCELLED.
-            if timer is not None and timer.state == TaskState.COMPLETED:
-                fired.append((guid, timer.task_spec.bpmn_id, due))
-        for _guid, element_id, due in fired:
-            session.add(Event(instance_id=instance.id, element_id=element_id, kind="timer_fired", actor=actor,
-                              at=now, data={"due_at": due.isoformat() if due else None}))
-        self._save(session, instance, workflow, now)
-        outcome = self._after_step(session, instance, workflow, actor, now)
-        guids = [guid for guid, _e, _d in fired]
-        for other in session.scalars(select(DueJob).where(DueJob.instance_id == instance.id,
-                                                          DueJob.task_guid.in_(guids))):
-            other.status, other.fired_at = "fired", now
-        return outcome, [element_id for _g, element_id, _d in fired]
-
-    def reschedule(self, session: Session, task_id: int, data: dict, actor: str, kind: str = "deadline_changed",
-                   opinion: str | None = None) -> Outcome:
-        """Merge `data` into an open user task and make the timers attached to it read their instants again.
-
-        Boundary timers still waiting on the task forget their computed instant and evaluate their
-        expression against the new data; their due jobs and the task's due date move in the same
-        transaction, recorded as a `kind` event. Raises TaskNotFound, TaskAlreadyDone, Conflict,
-        ScriptRefused or ExecutionFailed.
-        """
-        row = self._open_task(session, task_id)
-        instance = self._instance(session, row.instance_id)
-        workflow = self._load(session, instance)
-        task = find_task(workflow, row.task_guid)
-        if task is None or task.state != TaskState.READY:
-            raise Conflict(f"任务 {task_id} 当前不可调整期限")
-        task.data.update(data)
-        if task.parent is not None:
-            task.parent.data.update(data)  # waiting boundary timers inherit their data from here again
-        for timer in waiting_timers(workflow):
-            if timer.parent is task.parent:
-                timer.data.update(data)
-                timer.internal_data.pop("event_value", None)
-        self._run(workflow.refresh_timers)
-        self._steps(workflow)
-        now = self.clock()
-        session.add(Event(instance_id=instance.id, task_id=row.id, element_id=row.element_id, kind=kind,
-                          actor=actor, at=now, opinion=opinion, data=_json_safe(data)))
-        merged = {**(instance.data or {}), **_json_safe(data)}
-        self._save(session, instance, workflow, now)
-        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(data=merged)
-                        .execution_options(synchronize_session=False))
-        session.expire(instance)
-        who = self.assigner(row.lane, row.element_id, row.process_key, task.data)
-        row.due_at = parse_instant(who.due_at) or row.due_at
-        return self._after_step(session, instance, workflow, actor, now)
-
-
 def _timer_events(instance_id: int, fired: dict, actor, now) -> list[dict]:
     return [{"instance_id": instance_id, "kind": "timer_fired", "actor": actor, "at": now, "element_id": element_id,
              "data": {"due_at": due.isoformat() if due else None}} for element_id, due in fired.values()]
-
-
-def _json_safe(data: dict) -> dict:
-    return json.loads(json.dumps(data, default=str))

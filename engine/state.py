@@ -49,7 +49,9 @@ def _uuid(value):
 _spec_config = {**DEFAULT_CONFIG, **TIMER_CONFIG}
 _state_config = {**_spec_config, BpmnWorkflow: SpecFreeWorkflowConverter}
 _state_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_state_config))
-_spec_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_spec_config))
+# The converters that know the engine's clocked timers; diffs between versions use them too.
+SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_spec_config)
+_spec_serializer = BpmnWorkflowSerializer(SPEC_REGISTRY)
 FORMAT = "ysflow-state-1/" + _state_serializer.VERSION
 
 
@@ -105,3 +107,8 @@ def load_state(state: bytes, spec, subprocess_specs, script_engine: SandboxScrip
     workflow = _state_serializer.from_dict(dct)
     workflow.script_engine = script_engine
     return workflow
+
+
+def json_safe(data: dict) -> dict:
+    """`data` as a JSON column will hold it (dates and other values become strings)."""
+    return json.loads(json.dumps(data, default=str))

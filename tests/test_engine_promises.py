@@ -125,7 +125,7 @@ def test_a_timer_fires_on_the_engine_clock_and_is_recorded(platform):
                                                    DueJob.element_id == "rectify_deadline")).one()
     late = platform.at(lambda: as_utc(job.due_at) + timedelta(minutes=1))
     with late.db.transaction() as session:
-        fired = late.engine.fire_timer(session, session.get(DueJob, job.id))
+        fired, _elements = late.engine.fire_due(session, session.get(DueJob, job.id))
     assert fired is not None and fired.status == "running"  # non-interrupting: 整改 stays open
     with platform.db.reading() as session:
         kinds = [e.kind for e in queries.instance_events(session, out.instance_id)]
