@@ -45,7 +45,8 @@ class ParsedDefinition:
     lanes: set[str] = field(default_factory=set)
 
 
-def _read_xml(xml: bytes | str) -> etree._Element:
+def read_xml(xml: bytes | str) -> etree._Element:
+    """The document's root element. Raises InvalidDefinition if it is too large, not XML or not BPMN."""
     raw = xml.encode("utf-8") if isinstance(xml, str) else xml
     if len(raw) > MAX_XML_BYTES:
         raise InvalidDefinition([Problem(None, f"文件过大（上限 {MAX_XML_BYTES // 1024} KB）")])
@@ -168,7 +169,7 @@ def parse_definition(xml: bytes | str, process_key: str | None = None) -> Parsed
 
     Raises InvalidDefinition listing every problem found, by element id.
     """
-    root = _read_xml(xml)
+    root = read_xml(xml)
     problems = _unsupported(root)
     if problems:
         raise InvalidDefinition(problems)

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import InvalidDefinition, NotFound, Problem, queries
-from engine.definitions import Deployed, latest_definition
+from engine.definitions import Deployed, as_utf8_text, latest_definition
 from engine.diff import DefinitionDiff, diff_definitions
 from engine.migration import MigrationReport, migrate_instances
 from engine.models import ProcessDefinition
-from engine.parsing import BPMN_NS, MAX_XML_BYTES, UserTaskOutline
+from engine.parsing import BPMN_NS, MAX_XML_BYTES, UserTaskOutline, read_xml
 
 from . import forms
 from .errors import BadRequest
@@ -126,25 +126,17 @@ def as_utf8(raw: bytes | str) -> bytes:
     if len(raw) > MAX_XML_BYTES:
         return raw
     try:
-        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
+        return as_utf8_text(raw).encode("utf-8")
+    except (etree.XMLSyntaxError, LookupError, UnicodeDecodeError):
         return raw
-    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper().replace("_", "-")
-    if encoding in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
-        return raw
-    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 
 def unreadable(xml: bytes) -> str | None:
     """Why a file cannot even be opened in the modeler (too large, not XML, not BPMN); None if it can."""
-    if len(xml) > MAX_XML_BYTES:
-        return f"文件过大（上限 {MAX_XML_BYTES // 1024} KB）"
     try:
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as err:
-        return f"不是有效的 XML：{err}"
-    if root.tag != f"{{{BPMN_NS}}}definitions":
-        return "不是 BPMN 2.0 文件（根元素应为 bpmn:definitions）"
+        read_xml(xml)
+    except InvalidDefinition as err:
+        return err.problems[0].message
     return None
 
 
