@@ -47,6 +47,8 @@ def compact(workflow, max_depth: int = MAX_DEPTH) -> int:
 
 
 def _compact_one(workflow, max_depth: int) -> int:
+    if len(workflow.tasks) <= max_depth:
+        return 0  # no path from the root can be longer than the tree has tasks
     unfinished = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
     if not unfinished or max(_depth(t) for t in unfinished) <= max_depth:
         return 0

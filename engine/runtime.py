@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import definitions
 from .clock import as_utc, utcnow
+from .codec import UnsavableData
 from .db import Database
 from .errors import (
     Conflict,
@@ -102,7 +103,7 @@ class Engine(TimerActions):
             state=b"", data={}, started_by=actor, started_at=now, updated_at=now,
         )
         self._apply_status(instance, workflow, now)
-        instance.state = dump_state(workflow)
+        instance.state = self._dump(workflow)
         session.add(instance)
         session.flush()
         session.execute(insert(Event), [{"instance_id": instance.id, "kind": "instance_started", "actor": actor,
@@ -204,6 +205,12 @@ class Engine(TimerActions):
         spec, subs = self.specs.get(instance.definition_id, spec_json)
         return load_state(instance.state, spec, subs, self.script_engine)
 
+    def _dump(self, workflow) -> bytes:
+        try:
+            return dump_state(workflow)
+        except UnsavableData as err:
+            raise ExecutionFailed(f"流程执行出错：{err.message}") from None
+
     def _instance(self, session: Session, instance_id: int) -> ProcessInstance:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
@@ -273,7 +280,7 @@ class Engine(TimerActions):
         result = session.execute(
             update(ProcessInstance)
             .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected)
-            .values(state=dump_state(workflow), version=expected + 1, status=snapshot_row.status,
+            .values(state=self._dump(workflow), version=expected + 1, status=snapshot_row.status,
                     end_event=snapshot_row.end_event, data=snapshot_row.data, updated_at=now,
                     ended_at=snapshot_row.ended_at)
             .execution_options(synchronize_session=False)

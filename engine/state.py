@@ -8,51 +8,22 @@ bytes, never from a shared dictionary.
 
 import json
 import threading
-import zlib
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 
+from .codec import StateCodec, state_registry
 from .compaction import compact
 from .script_engine import SandboxScriptEngine
 from .timers import SERIALIZER_CONFIG as TIMER_CONFIG
 
-
-class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
-    """Writes a workflow without its specs; reads one back with the specs passed in."""
-
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct):
-        spec, subprocess_specs = dct.pop("spec"), dct.pop("subprocess_specs", {})
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
-
-
-def _uuid(value):
-    from uuid import UUID
-
-    return UUID(value)
-
-
 _spec_config = {**DEFAULT_CONFIG, **TIMER_CONFIG}
-_state_config = {**_spec_config, BpmnWorkflow: SpecFreeWorkflowConverter}
-_state_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_state_config))
 # The converters that know the engine's clocked timers; diffs between versions use them too.
 SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_spec_config)
 _spec_serializer = BpmnWorkflowSerializer(SPEC_REGISTRY)
-FORMAT = "ysflow-state-1/" + _state_serializer.VERSION
+FORMAT = "ysflow-state-1/" + _spec_serializer.VERSION
+CODEC = StateCodec(state_registry(_spec_config), FORMAT)
 
 
 def dump_spec(spec, subprocess_specs) -> str:
@@ -92,19 +63,17 @@ def new_workflow(spec, subprocess_specs, script_engine: SandboxScriptEngine) -> 
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
-    """Compact the task tree, then encode it; the result is what an instance row stores."""
+    """Compact the task tree, then encode it; the result is what an instance row stores.
+
+    Raises UnsavableData when task data holds a value that cannot be saved.
+    """
     compact(workflow)
-    dct = _state_serializer.to_dict(workflow)
-    dct["serializer_version"] = FORMAT
-    return zlib.compress(json.dumps(dct, separators=(",", ":")).encode("utf-8"), 1)
+    return CODEC.encode(workflow)
 
 
 def load_state(state: bytes, spec, subprocess_specs, script_engine: SandboxScriptEngine) -> BpmnWorkflow:
     """Rebuild a workflow from stored bytes; the sandbox engine is set again every time."""
-    dct = json.loads(zlib.decompress(state))
-    dct.pop("serializer_version", None)
-    dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
-    workflow = _state_serializer.from_dict(dct)
+    workflow = CODEC.decode(state, spec, subprocess_specs)
     workflow.script_engine = script_engine
     return workflow
 
