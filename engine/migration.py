@@ -16,8 +16,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import store
 from .errors import DefinitionNotFound
-from .models import Event, ProcessDefinition, ProcessInstance
+from .models import ProcessDefinition, ProcessInstance
 from .projection import sync_human_tasks, sync_timer_jobs
 from .state import SPEC_REGISTRY, dump_state, load_state
 
@@ -105,12 +106,13 @@ def _migrate_one(engine, session: Session, instance: ProcessInstance, target: Pr
     if moved.rowcount != 1:
         raise CannotMigrate("实例已被他人更新，本次未迁移，请稍后重试")
     session.expire(instance)
-    sync_human_tasks(session, instance, workflow, engine.assigner, now, actor)
-    sync_timer_jobs(session, instance, workflow, now)
-    session.add(Event(instance_id=instance.id, kind="instance_migrated", actor=actor, at=now, element_id=None,
-                      data={"from_definition_id": source.id, "from_version": source.version,
-                            "to_definition_id": target.id, "to_version": target.version}))
-    session.flush()
+    conn = store.connection(session)
+    events = [store.event(instance.id, "instance_migrated", actor, now, data={
+        "from_definition_id": source.id, "from_version": source.version,
+        "to_definition_id": target.id, "to_version": target.version})]
+    sync_human_tasks(conn, instance, workflow, engine.assigner, now, actor, events)
+    sync_timer_jobs(conn, instance, workflow, now)
+    store.insert_events(conn, events)
 
 
 def _check_current_tasks(workflow, spec, subs) -> None:

@@ -10,11 +10,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
+from . import store
 from .clock import as_utc, parse_instant
-from .models import DueJob, Event, HumanTask, ProcessInstance
+from .models import DueJob, HumanTask
 
 
 @dataclass
@@ -105,61 +106,51 @@ def fired_since(workflow, before: Snapshot) -> dict[str, tuple[str, object]]:
     return fired
 
 
-def sync_human_tasks(session: Session, instance: ProcessInstance, workflow, assigner: Assigner,
-                     now, actor: str | None, before: Snapshot | None = None,
+def sync_human_tasks(conn: Connection, instance, workflow, assigner: Assigner, now, actor: str | None,
+                     events: list[dict], before: Snapshot | None = None,
                      completed_guid: str | None = None) -> list[HumanTask]:
     """Open rows for newly ready user tasks, cancel rows whose task went away; return the new rows.
 
-    Without `before`, the open rows are read from the table (after a migration, say).
+    Their events are appended to `events`. Without `before`, the open rows are read from the
+    table (after a migration, say).
     """
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     if before is None:
-        rows = session.execute(select(HumanTask.task_guid).where(HumanTask.instance_id == instance.id,
-                                                                 HumanTask.status == "open"))
+        rows = conn.execute(select(HumanTask.task_guid).where(HumanTask.instance_id == instance.id,
+                                                              HumanTask.status == "open"))
         known = {guid for (guid,) in rows}
     else:
         known = set(before.ready) - {completed_guid}
-    events = []
     gone = known - set(ready)
     if gone:
-        cancelled = session.execute(
-            update(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.task_guid.in_(gone),
-                                    HumanTask.status == "open")
-            .values(status="cancelled", completed_at=now)
-            .returning(HumanTask.id, HumanTask.element_id).execution_options(synchronize_session=False)
-        ).all()
-        events += [_event(instance.id, task_id, element_id, "task_cancelled", actor, now, {})
+        cancelled = conn.execute(store.CANCEL_TASKS, {"b_instance": instance.id, "b_guids": sorted(gone),
+                                                      "b_now": now}).all()
+        events += [store.event(instance.id, "task_cancelled", actor, now, element_id, task_id)
                    for task_id, element_id in cancelled]
-    created = []
+    fresh = []
     for guid, task in ready.items():
         if guid in known:
             continue
         spec = task.task_spec
         who = assigner(spec.lane, spec.bpmn_id, instance.process_key, task.data)
-        created.append(HumanTask(
-            instance_id=instance.id, process_key=instance.process_key, task_guid=guid,
-            element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-            title=who.title, candidate_unit=who.unit, candidate_group=who.group,
-            candidate_role=who.role, candidate_user=who.user, status="open",
-            due_at=parse_instant(who.due_at), created_at=now,
-        ))
-    if created:
-        session.add_all(created)
-        session.flush()
-    events += [_event(instance.id, row.id, row.element_id, "task_created", actor, now,
-                      {"unit": row.candidate_unit, "group": row.candidate_group,
-                       "role": row.candidate_role, "user": row.candidate_user}) for row in created]
-    if events:
-        session.execute(insert(Event), events)
+        fresh.append({
+            "instance_id": instance.id, "process_key": instance.process_key, "task_guid": guid,
+            "element_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane,
+            "title": who.title, "candidate_unit": who.unit, "candidate_group": who.group,
+            "candidate_role": who.role, "candidate_user": who.user, "assignee": None, "status": "open",
+            "due_at": parse_instant(who.due_at), "created_at": now, "completed_at": None, "completed_by": None,
+        })
+    if not fresh:
+        return []
+    ids = conn.execute(store.INSERT_TASKS, fresh).scalars().all()
+    created = [HumanTask(id=task_id, **values) for task_id, values in zip(ids, fresh, strict=True)]
+    events += [store.event(instance.id, "task_created", actor, now, row.element_id, row.id,
+                           data={"unit": row.candidate_unit, "group": row.candidate_group,
+                                 "role": row.candidate_role, "user": row.candidate_user}) for row in created]
     return created
 
 
-def _event(instance_id, task_id, element_id, kind, actor, at, data) -> dict:
-    return {"instance_id": instance_id, "task_id": task_id, "element_id": element_id, "kind": kind,
-            "actor": actor, "at": at, "opinion": None, "data": data}
-
-
-def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now, before: Snapshot | None = None,
+def sync_timer_jobs(conn: Connection, instance, workflow, now, before: Snapshot | None = None,
                     fired: set[str] = frozenset()) -> None:
     """One pending job per waiting timer; jobs of timers no longer waiting are closed.
 
@@ -168,18 +159,16 @@ def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now, 
     """
     waiting = {str(t.id): t for t in waiting_timers(workflow)}
     if before is None:
-        rows = session.execute(select(DueJob.task_guid, DueJob.due_at).where(
+        rows = conn.execute(select(DueJob.task_guid, DueJob.due_at).where(
             DueJob.instance_id == instance.id, DueJob.kind == "timer", DueJob.status == "pending"))
         known = {guid: as_utc(due) for guid, due in rows}
     else:
-        known = dict(before.timers)
+        known = before.timers
     gone = set(known) - set(waiting)
-    for guids, values in ((gone - set(fired), {"status": "obsolete"}),
-                          (gone & set(fired), {"status": "fired", "fired_at": now})):
+    for guids, status, fired_at in ((gone - set(fired), "obsolete", None), (gone & set(fired), "fired", now)):
         if guids:
-            session.execute(update(DueJob).where(DueJob.instance_id == instance.id, DueJob.kind == "timer",
-                                                 DueJob.task_guid.in_(guids), DueJob.status == "pending")
-                            .values(**values).execution_options(synchronize_session=False))
+            conn.execute(store.CLOSE_TIMER_JOBS, {"b_instance": instance.id, "b_guids": sorted(guids),
+                                                  "b_status": status, "b_fired_at": fired_at})
     fresh = []
     for guid, task in waiting.items():
         due = timer_due_at(task)
@@ -190,8 +179,6 @@ def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow, now, 
                               "payload": {"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id},
                               "attempts": 0})
         elif due is not None and due != known[guid]:
-            session.execute(update(DueJob).where(DueJob.instance_id == instance.id, DueJob.task_guid == guid,
-                                                 DueJob.status == "pending")
-                            .values(due_at=due).execution_options(synchronize_session=False))
+            conn.execute(store.MOVE_TIMER_JOB, {"b_instance": instance.id, "b_guid": guid, "b_due": due})
     if fresh:
-        session.execute(insert(DueJob), fresh)
+        conn.execute(store.INSERT_JOBS, fresh)

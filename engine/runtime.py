@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from . import definitions
+from . import definitions, store
 from .clock import as_utc, utcnow
 from .codec import UnsavableData
 from .db import Database
 from .errors import (
     Conflict,
+    DefinitionNotFound,
     ExecutionFailed,
     InstanceNotFound,
     ScriptRefused,
@@ -27,7 +28,8 @@ from .errors import (
     TaskClaimedByOther,
     TaskNotFound,
 )
-from .models import Event, HumanTask, ProcessDefinition, ProcessInstance
+from .live import LiveWorkflows
+from .models import HumanTask, ProcessInstance
 from .multi_instance import reset_multi_instance_outputs
 from .projection import (
     EMPTY,
@@ -43,6 +45,7 @@ from .projection import (
 )
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, json_safe, load_state, new_workflow
+from .store import InstanceRow
 from .timer_actions import TimerActions
 
 
@@ -56,7 +59,6 @@ class Outcome:
     end_event: str | None
     data: dict
     new_tasks: list[HumanTask] = field(default_factory=list)
-    completed_task: HumanTask | None = None
     fired_timers: list[str] = field(default_factory=list)
 
 
@@ -72,6 +74,7 @@ class Engine(TimerActions):
         self.clock = clock
         self.checks: list[definitions.DefinitionCheck] = []
         self.specs = SpecCache()
+        self.live = LiveWorkflows()
         self.script_engine = SandboxScriptEngine(clock=lambda: self.clock())
 
     # -- definitions ---------------------------------------------------------------------------
@@ -92,23 +95,26 @@ class Engine(TimerActions):
 
         Raises DefinitionNotFound, ScriptRefused or ExecutionFailed; nothing is written then.
         """
-        definition = definitions.latest_definition(session, process_key)
-        spec, subs = self._specs(definition)
+        conn = store.connection(session)
+        definition_id = conn.scalar(store.LATEST_DEFINITION, {"key": process_key})
+        if definition_id is None:
+            raise DefinitionNotFound(process_key)
+        spec, subs = self._specs(conn, definition_id)
         workflow = new_workflow(spec, subs, self.script_engine)
         workflow.task_tree.data.update(data)
         self._steps(workflow)
         now = self.clock()
-        instance = ProcessInstance(
-            definition_id=definition.id, process_key=definition.key, status="running", version=1,
-            state=b"", data={}, started_by=actor, started_at=now, updated_at=now,
-        )
+        instance = InstanceRow(None, definition_id, process_key, 1, "running", None, b"")
         self._apply_status(instance, workflow, now)
         instance.state = self._dump(workflow)
-        session.add(instance)
-        session.flush()
-        session.execute(insert(Event), [{"instance_id": instance.id, "kind": "instance_started", "actor": actor,
-                                         "at": now, "element_id": None, "data": json_safe(data)}])
-        return self._after_step(session, instance, workflow, actor, now, before=EMPTY)
+        instance.id = conn.scalar(store.INSERT_INSTANCE, {
+            "definition_id": definition_id, "process_key": process_key, "status": instance.status,
+            "end_event": instance.end_event, "version": 1, "state": instance.state, "data": instance.data,
+            "started_by": actor, "started_at": now, "updated_at": now, "ended_at": instance.ended_at})
+        events = [store.event(instance.id, "instance_started", actor, now, data=json_safe(data))]
+        outcome = self._after_step(conn, instance, workflow, actor, now, EMPTY, events)
+        self.live.put(instance.id, spec, instance.state, workflow)
+        return outcome
 
     def complete(self, session: Session, task_id: int, actor: str, data: dict, opinion: str | None = None,
                  expected_version: int | None = None) -> Outcome:
@@ -117,93 +123,83 @@ class Engine(TimerActions):
         Raises TaskNotFound, TaskAlreadyDone, StaleVersion (the instance moved on since
         `expected_version`), Conflict (a cancelled task), ScriptRefused or ExecutionFailed.
         """
-        row = self._open_task(session, task_id)
-        instance = self._instance(session, row.instance_id)
+        conn = store.connection(session)
+        row = self._open_task(session, conn, task_id)
+        instance = self._instance(conn, row.instance_id)
         if expected_version is not None and expected_version != instance.version:
             raise StaleVersion(instance.id, expected_version, instance.version)
-        workflow = self._load(session, instance)
+        spec, workflow = self._load(conn, instance)
         before = snapshot(workflow)
         # Timers already due fire first, as they would have if the worker were never late: a
         # deadline that passed before this action is on record before the action is.
-        self._run(workflow.refresh_timers)
-        self._steps(workflow)
+        self._catch_up(workflow, before)
         task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"任务 {task_id} 当前不可办理（期限已过，该环节已被撤销）")
         now = self.clock()
         early = fired_since(workflow, before)
-        if early:
-            session.execute(insert(Event), _timer_events(instance.id, early, actor, now))
+        events = _timer_events(instance.id, early, actor, now)
         task.data.update(data)
-        claimed = session.execute(
-            update(HumanTask).where(HumanTask.id == row.id, HumanTask.status == "open")
-            .values(status="completed", completed_at=now, completed_by=actor,
-                    assignee=row.assignee or actor)
-            .execution_options(synchronize_session=False)
-        )
+        done = {"status": "completed", "completed_at": now, "completed_by": actor,
+                "assignee": row.assignee or actor}
+        claimed = conn.execute(store.COMPLETE_TASK, {"b_id": row.id, "b_now": now, "b_actor": actor,
+                                                     "b_assignee": done["assignee"]})
         if claimed.rowcount != 1:
             raise self._why_not_open(session, task_id)
         reset_multi_instance_outputs(task)
         self._run(task.run)
         self._steps(workflow)
-        session.execute(insert(Event), [{
-            "instance_id": instance.id, "task_id": row.id, "element_id": row.element_id, "kind": "task_completed",
-            "actor": actor, "at": now, "opinion": opinion, "data": json_safe(data)}])
-        self._save(session, instance, workflow, now)
-        for key, value in {"status": "completed", "completed_at": now, "completed_by": actor,
-                           "assignee": row.assignee or actor}.items():
-            set_committed_value(row, key, value)
-        outcome = self._after_step(session, instance, workflow, actor, now, before=before,
+        events.append(store.event(instance.id, "task_completed", actor, now, row.element_id, row.id, opinion,
+                                  json_safe(data)))
+        self._save(session, conn, instance, workflow, now)
+        store.in_step(session, HumanTask, row.id, done)
+        outcome = self._after_step(conn, instance, workflow, actor, now, before, events,
                                    completed_guid=row.task_guid, recorded=set(early))
-        outcome.completed_task = row
+        self.live.put(instance.id, spec, instance.state, workflow)
         return outcome
 
     def claim(self, session: Session, task_id: int, actor: str) -> HumanTask:
         """Take an offered task as its assignee. Raises TaskNotFound, TaskAlreadyDone, TaskClaimedByOther."""
-        row = self._open_task(session, task_id)
-        if row.assignee == actor:
-            return row
-        done = session.execute(
-            update(HumanTask).where(HumanTask.id == row.id, HumanTask.status == "open",
-                                    HumanTask.assignee.is_(None))
-            .values(assignee=actor).execution_options(synchronize_session=False)
-        )
-        if done.rowcount != 1:
-            session.expire(row)
-            fresh = session.get(HumanTask, task_id)
-            if fresh.status != "open":
-                raise self._why_not_open(session, task_id)
-            raise TaskClaimedByOther(task_id, fresh.assignee)
-        session.add(Event(instance_id=row.instance_id, task_id=row.id, element_id=row.element_id,
-                          kind="task_claimed", actor=actor, at=self.clock(), data={}))
-        session.refresh(row)
-        return row
+        conn = store.connection(session)
+        row = self._open_task(session, conn, task_id)
+        if row.assignee != actor:
+            if conn.execute(store.CLAIM_TASK, {"b_id": row.id, "b_actor": actor}).rowcount != 1:
+                fresh = store.read_task(conn, row.id)
+                if fresh.status != "open":
+                    raise self._why_not_open(session, task_id)
+                raise TaskClaimedByOther(task_id, fresh.assignee)
+            store.insert_events(conn, [store.event(row.instance_id, "task_claimed", actor, self.clock(),
+                                                   row.element_id, row.id)])
+        claimed = {"assignee": actor}
+        return store.in_step(session, HumanTask, row.id, claimed) or HumanTask(**{**row._asdict(), **claimed})
 
     def record(self, session: Session, instance_id: int, kind: str, actor: str | None,
-               task_id: int | None = None, opinion: str | None = None, data: dict | None = None) -> Event:
-        """Append an event of the caller's own (催办, 督办 …) to an instance's history."""
-        self._instance(session, instance_id)
-        event = Event(instance_id=instance_id, task_id=task_id, kind=kind, actor=actor,
-                      at=self.clock(), opinion=opinion, data=dict(data or {}))
-        session.add(event)
+               task_id: int | None = None, opinion: str | None = None, data: dict | None = None) -> dict:
+        """Append an event of the caller's own (催办, 督办 …) to an instance's history; returns its row."""
+        conn = store.connection(session)
+        self._instance(conn, instance_id)
+        event = store.event(instance_id, kind, actor, self.clock(), None, task_id, opinion, dict(data or {}))
+        store.insert_events(conn, [event])
         return event
 
     def load_workflow(self, session: Session, instance_id: int):
         """The live workflow of an instance, for diagram highlighting and migrations."""
-        return self._load(session, self._instance(session, instance_id))
+        conn = store.connection(session)
+        return self._load(conn, self._instance(conn, instance_id))[1]
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _specs(self, definition: ProcessDefinition):
-        return self.specs.get(definition.id, lambda: definition.spec_json)
+    def _specs(self, conn: Connection, definition_id: int):
+        return self.specs.get(definition_id, lambda: conn.scalar(store.SPEC_JSON, {"definition_id": definition_id}))
 
-    def _load(self, session: Session, instance: ProcessInstance):
-        def spec_json():
-            return session.scalar(select(ProcessDefinition.spec_json)
-                                  .where(ProcessDefinition.id == instance.definition_id))
-
-        spec, subs = self.specs.get(instance.definition_id, spec_json)
-        return load_state(instance.state, spec, subs, self.script_engine)
+    def _load(self, conn: Connection, instance: InstanceRow):
+        """The spec and the workflow of an instance: the one its last save left, or decoded from its state."""
+        spec, subs = self._specs(conn, instance.definition_id)
+        workflow = self.live.take(instance.id, spec, instance.state)
+        if workflow is None:
+            return spec, load_state(instance.state, spec, subs, self.script_engine)
+        workflow.script_engine = self.script_engine
+        return spec, workflow
 
     def _dump(self, workflow) -> bytes:
         try:
@@ -211,32 +207,40 @@ class Engine(TimerActions):
         except UnsavableData as err:
             raise ExecutionFailed(f"流程执行出错：{err.message}") from None
 
-    def _instance(self, session: Session, instance_id: int) -> ProcessInstance:
-        instance = session.get(ProcessInstance, instance_id)
+    def _instance(self, conn: Connection, instance_id) -> InstanceRow:
+        instance = store.read_instance(conn, instance_id)
         if instance is None:
             raise InstanceNotFound(instance_id)
         return instance
 
-    def _open_task(self, session: Session, task_id) -> HumanTask:
+    def _open_task(self, session: Session, conn: Connection, task_id):
         try:
             task_id = int(task_id)
         except (TypeError, ValueError):
             raise TaskNotFound(task_id) from None
-        row = session.get(HumanTask, task_id)
+        row = store.read_task(conn, task_id)
         if row is None:
             raise TaskNotFound(task_id)
         if row.status != "open":
-            raise self._why_not_open(session, task_id, row)
+            raise self._why_not_open(session, task_id)
         return row
 
-    def _why_not_open(self, session: Session, task_id, row: HumanTask | None = None):
-        row = row or session.scalars(select(HumanTask).where(HumanTask.id == task_id)
-                                     .execution_options(populate_existing=True)).first()
+    def _why_not_open(self, session: Session, task_id):
+        row = session.scalars(select(HumanTask).where(HumanTask.id == task_id)
+                              .execution_options(populate_existing=True)).first()
         if row is None:
             return TaskNotFound(task_id)
         if row.status == "completed":
             return TaskAlreadyDone(task_id, row.completed_by, as_utc(row.completed_at))
         return Conflict(f"任务 {task_id} 已撤销，无需办理")
+
+    def _catch_up(self, workflow, before: Snapshot) -> None:
+        """Fire the timers that came due while the instance was saved, and step on from them."""
+        now = self.clock()
+        due = any(at is None or at <= now for at in before.timers.values())
+        if due or any(not t.task_spec.manual for t in ready_tasks(workflow)):
+            self._run(workflow.refresh_timers)
+            self._steps(workflow)
 
     def _steps(self, workflow) -> None:
         # do_engine_steps ends by refreshing timers, which can make a due timer ready without
@@ -260,10 +264,9 @@ class Engine(TimerActions):
         except RecursionError:
             raise ExecutionFailed("流程执行出错：任务树过深") from None
 
-    def _apply_status(self, instance: ProcessInstance, workflow, now) -> None:
+    def _apply_status(self, instance: InstanceRow, workflow, now) -> None:
         last = workflow.last_task or workflow.task_tree
-        instance.data = json_safe(dict(last.data))
-        instance.updated_at = now
+        instance.data = json_safe(last.data)
         if workflow.is_completed():
             instance.status = "completed"
             instance.ended_at = now
@@ -271,45 +274,45 @@ class Engine(TimerActions):
             if ends:
                 final = max(ends, key=lambda t: t.last_state_change)
                 instance.end_event = final.task_spec.bpmn_id
-                instance.data = json_safe(dict(final.data))
+                instance.data = json_safe(final.data)
 
-    def _save(self, session: Session, instance: ProcessInstance, workflow, now) -> None:
+    def _save(self, session: Session, conn: Connection, instance: InstanceRow, workflow, now) -> None:
+        """Write the workflow over the version it was loaded at. Raises StaleVersion if that moved on."""
         expected = instance.version
-        snapshot_row = ProcessInstance(status=instance.status, data=instance.data)
-        self._apply_status(snapshot_row, workflow, now)
-        result = session.execute(
-            update(ProcessInstance)
-            .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected)
-            .values(state=self._dump(workflow), version=expected + 1, status=snapshot_row.status,
-                    end_event=snapshot_row.end_event, data=snapshot_row.data, updated_at=now,
-                    ended_at=snapshot_row.ended_at)
-            .execution_options(synchronize_session=False)
-        )
+        self._apply_status(instance, workflow, now)
+        instance.state = self._dump(workflow)
+        result = conn.execute(store.SAVE_INSTANCE, {
+            "b_id": instance.id, "b_expected": expected, "b_state": instance.state, "b_version": expected + 1,
+            "b_status": instance.status, "b_end_event": instance.end_event, "b_data": instance.data,
+            "b_now": now, "b_ended_at": instance.ended_at})
         if result.rowcount != 1:
-            actual = session.scalar(select(ProcessInstance.version).where(ProcessInstance.id == instance.id))
+            actual = conn.scalar(store.INSTANCE_VERSION, {"instance_id": instance.id})
             raise StaleVersion(instance.id, expected, actual)
-        # Keep the loaded row in step with what was written, without reading it back.
-        for key, value in {"version": expected + 1, "status": snapshot_row.status, "end_event": snapshot_row.end_event,
-                           "data": snapshot_row.data, "updated_at": now, "ended_at": snapshot_row.ended_at}.items():
-            set_committed_value(instance, key, value)
+        instance.version = expected + 1
+        store.in_step(session, ProcessInstance, instance.id, {
+            "version": instance.version, "status": instance.status, "end_event": instance.end_event,
+            "data": instance.data, "updated_at": now, "ended_at": instance.ended_at, "state": instance.state})
 
-    def _after_step(self, session, instance, workflow, actor, now, before: Snapshot | None = None,
-                    completed_guid: str | None = None, recorded: set[str] = frozenset()) -> Outcome:
-        """Bring the projections in step. With `before` (the loaded workflow's snapshot) nothing is read."""
-        created = sync_human_tasks(session, instance, workflow, self.assigner, now, actor, before, completed_guid)
+    def _after_step(self, conn: Connection, instance: InstanceRow, workflow, actor, now,
+                    before: Snapshot | None, events: list[dict], completed_guid: str | None = None,
+                    recorded: set[str] = frozenset()) -> Outcome:
+        """Bring the projections in step and write the action's events, in order, in one statement.
+
+        With `before` (the loaded workflow's snapshot) the projections are not read back.
+        """
+        created = sync_human_tasks(conn, instance, workflow, self.assigner, now, actor, events, before,
+                                   completed_guid)
         # Timers that came due while this action ran fired inside it: record them as the worker would.
         fired = fired_since(workflow, before) if before is not None else {}
-        sync_timer_jobs(session, instance, workflow, now, before, fired=set(fired))
-        events = _timer_events(instance.id, {g: f for g, f in fired.items() if g not in recorded}, actor, now)
+        sync_timer_jobs(conn, instance, workflow, now, before, fired=set(fired))
+        events += _timer_events(instance.id, {g: f for g, f in fired.items() if g not in recorded}, actor, now)
         if workflow.is_completed():
-            events.append({"instance_id": instance.id, "kind": "instance_completed", "actor": actor, "at": now,
-                           "element_id": instance.end_event, "data": {}})
-        if events:
-            session.execute(insert(Event), events)
+            events.append(store.event(instance.id, "instance_completed", actor, now, instance.end_event))
+        store.insert_events(conn, events)
         return Outcome(instance.id, instance.version, instance.status, instance.end_event,
                        dict(instance.data or {}), created, fired_timers=[e for e, _d in fired.values()])
 
 
 def _timer_events(instance_id: int, fired: dict, actor, now) -> list[dict]:
-    return [{"instance_id": instance_id, "kind": "timer_fired", "actor": actor, "at": now, "element_id": element_id,
-             "data": {"due_at": due.isoformat() if due else None}} for element_id, due in fired.values()]
+    return [store.event(instance_id, "timer_fired", actor, now, element_id,
+                        data={"due_at": due.isoformat() if due else None}) for element_id, due in fired.values()]

@@ -4,12 +4,12 @@ A mixin of `Engine`; it uses the engine's load, step, save and projection intern
 """
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from . import store
 from .clock import parse_instant
 from .errors import Conflict
-from .models import DueJob, Event, ProcessInstance
+from .models import DueJob, HumanTask, ProcessInstance
 from .projection import find_task, snapshot, waiting_timers
 from .state import json_safe
 
@@ -23,18 +23,21 @@ class TimerActions:
         due job is marked fired, so nothing a worker was late for fires silently.
         Raises InstanceNotFound, StaleVersion, ScriptRefused or ExecutionFailed.
         """
-        instance = self._instance(session, job.instance_id)
-        workflow = self._load(session, instance)
+        conn = store.connection(session)
+        instance = self._instance(conn, job.instance_id)
+        spec, workflow = self._load(conn, instance)
         task = find_task(workflow, job.task_guid) if job.task_guid else None
         if task is None or task.state != TaskState.WAITING:
+            self.live.put(instance.id, spec, instance.state, workflow)  # untouched: still what the row says
             return None, []
         before = snapshot(workflow)
         task._set_internal_data(event_fired=True)
         self._run(workflow.refresh_timers)
         self._steps(workflow)
         now = self.clock()
-        self._save(session, instance, workflow, now)
-        outcome = self._after_step(session, instance, workflow, actor, now, before=before)
+        self._save(session, conn, instance, workflow, now)
+        outcome = self._after_step(conn, instance, workflow, actor, now, before, [])
+        self.live.put(instance.id, spec, instance.state, workflow)
         return outcome, outcome.fired_timers
 
     def reschedule(self, session: Session, task_id: int, data: dict, actor: str, kind: str = "deadline_changed",
@@ -46,9 +49,10 @@ class TimerActions:
         transaction, recorded as a `kind` event. Raises TaskNotFound, TaskAlreadyDone, Conflict,
         ScriptRefused or ExecutionFailed.
         """
-        row = self._open_task(session, task_id)
-        instance = self._instance(session, row.instance_id)
-        workflow = self._load(session, instance)
+        conn = store.connection(session)
+        row = self._open_task(session, conn, task_id)
+        instance = self._instance(conn, row.instance_id)
+        spec, workflow = self._load(conn, instance)
         task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"任务 {task_id} 当前不可调整期限")
@@ -62,13 +66,17 @@ class TimerActions:
         self._run(workflow.refresh_timers)
         self._steps(workflow)
         now = self.clock()
-        session.add(Event(instance_id=instance.id, task_id=row.id, element_id=row.element_id, kind=kind,
-                          actor=actor, at=now, opinion=opinion, data=json_safe(data)))
-        merged = {**(instance.data or {}), **json_safe(data)}
-        self._save(session, instance, workflow, now)
-        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(data=merged)
-                        .execution_options(synchronize_session=False))
-        session.expire(instance)
+        merged = {**(conn.scalar(store.INSTANCE_DATA, {"instance_id": instance.id}) or {}), **json_safe(data)}
+        self._save(session, conn, instance, workflow, now)
+        # The instance keeps the data it had, with the new values over it (not the task's view of it).
+        conn.execute(store.SET_INSTANCE_DATA, {"b_id": instance.id, "b_data": merged})
+        instance.data = merged
+        store.in_step(session, ProcessInstance, instance.id, {"data": merged})
         who = self.assigner(row.lane, row.element_id, row.process_key, task.data)
-        row.due_at = parse_instant(who.due_at) or row.due_at
-        return self._after_step(session, instance, workflow, actor, now)
+        due = parse_instant(who.due_at) or row.due_at
+        conn.execute(store.MOVE_TASK_DUE, {"b_id": row.id, "b_due": due})
+        store.in_step(session, HumanTask, row.id, {"due_at": due})
+        events = [store.event(instance.id, kind, actor, now, row.element_id, row.id, opinion, json_safe(data))]
+        outcome = self._after_step(conn, instance, workflow, actor, now, None, events)
+        self.live.put(instance.id, spec, instance.state, workflow)
+        return outcome

@@ -9,6 +9,7 @@ import shutil
 import pytest
 from sqlalchemy import text
 
+from engine.state import CODEC, dump_state, load_state
 from workflows.demo import _ensure_users
 from workflows.platform import Platform
 
@@ -62,6 +63,14 @@ def _reset_pg(platform: Platform, marks: dict) -> None:
         conn.execute(text("DELETE FROM process_definition WHERE id > :m"), {"m": marks["process_definition"]})
 
 
+def same_as_saved(workflow, state: bytes) -> None:
+    """On every reuse of a kept workflow: it saves to exactly the stored bytes, and a fresh decode of them
+    saves to the same state (data keys may come back in another order, as with SpiffWorkflow's own reader)."""
+    assert dump_state(workflow) == state, "a kept workflow differs from what was saved"
+    fresh = load_state(state, workflow.spec, workflow.subprocess_specs, workflow.script_engine)
+    assert CODEC.decode_dict(dump_state(fresh)) == CODEC.decode_dict(state), "the state does not decode to itself"
+
+
 def make_platform(backend: str, request, tmp_path, clock=None) -> Platform:
     if backend == "sqlite":
         path = tmp_path / "db.sqlite3"
@@ -71,6 +80,7 @@ def make_platform(backend: str, request, tmp_path, clock=None) -> Platform:
         marks = request.getfixturevalue("pg_base")
         platform = Platform(PG_URL)
         _reset_pg(platform, marks)
+    platform.engine.live.verify = same_as_saved
     return platform.at(clock) if clock else platform
 
 

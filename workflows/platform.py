@@ -40,6 +40,7 @@ class Platform:
         other.db, other.clock = self.db, clock
         other.engine = Engine(self.db, assigner=self.engine.assigner, clock=clock)
         other.engine.checks, other.engine.specs = self.engine.checks, self.engine.specs
+        other.engine.live = self.engine.live
         return other
 
     def today(self) -> date:
