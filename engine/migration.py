@@ -106,13 +106,13 @@ def _migrate_one(engine, session: Session, instance: ProcessInstance, target: Pr
     if moved.rowcount != 1:
         raise CannotMigrate("实例已被他人更新，本次未迁移，请稍后重试")
     session.expire(instance)
-    conn = store.connection(session)
+    tx = store.Tx(session)
     events = [store.event(instance.id, "instance_migrated", actor, now, data={
         "from_definition_id": source.id, "from_version": source.version,
         "to_definition_id": target.id, "to_version": target.version})]
-    sync_human_tasks(conn, instance, workflow, engine.assigner, now, actor, events)
-    sync_timer_jobs(conn, instance, workflow, now)
-    store.insert_events(conn, events)
+    sync_human_tasks(tx, instance, workflow, engine.assigner, now, actor, events)
+    sync_timer_jobs(tx, instance, workflow, now)
+    tx.insert_events(events)
 
 
 def _check_current_tasks(workflow, spec, subs) -> None:

@@ -10,12 +10,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
 
 from . import store
-from .clock import as_utc, parse_instant
-from .models import DueJob, HumanTask
+from .clock import parse_instant
+from .store import OpenedTask, Tx
 
 
 @dataclass
@@ -106,9 +104,9 @@ def fired_since(workflow, before: Snapshot) -> dict[str, tuple[str, object]]:
     return fired
 
 
-def sync_human_tasks(conn: Connection, instance, workflow, assigner: Assigner, now, actor: str | None,
+def sync_human_tasks(tx: Tx, instance, workflow, assigner: Assigner, now, actor: str | None,
                      events: list[dict], before: Snapshot | None = None,
-                     completed_guid: str | None = None) -> list[HumanTask]:
+                     completed_guid: str | None = None) -> list[OpenedTask]:
     """Open rows for newly ready user tasks, cancel rows whose task went away; return the new rows.
 
     Their events are appended to `events`. Without `before`, the open rows are read from the
@@ -116,41 +114,34 @@ def sync_human_tasks(conn: Connection, instance, workflow, assigner: Assigner, n
     """
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     if before is None:
-        rows = conn.execute(select(HumanTask.task_guid).where(HumanTask.instance_id == instance.id,
-                                                              HumanTask.status == "open"))
-        known = {guid for (guid,) in rows}
+        known = {guid for (guid,) in tx.run(store.OPEN_TASK_GUIDS, instance=instance.id)}
     else:
         known = set(before.ready) - {completed_guid}
-    gone = known - set(ready)
-    if gone:
-        cancelled = conn.execute(store.CANCEL_TASKS, {"b_instance": instance.id, "b_guids": sorted(gone),
-                                                      "b_now": now}).all()
-        events += [store.event(instance.id, "task_cancelled", actor, now, element_id, task_id)
-                   for task_id, element_id in cancelled]
-    fresh = []
+    for guid in sorted(known - set(ready)):
+        for task_id, element_id in tx.run(store.CANCEL_TASK, instance=instance.id, guid=guid, now=now).fetchall():
+            events.append(store.event(instance.id, "task_cancelled", actor, now, element_id, task_id))
+    created = []
     for guid, task in ready.items():
         if guid in known:
             continue
         spec = task.task_spec
         who = assigner(spec.lane, spec.bpmn_id, instance.process_key, task.data)
-        fresh.append({
+        values = {
             "instance_id": instance.id, "process_key": instance.process_key, "task_guid": guid,
             "element_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane,
             "title": who.title, "candidate_unit": who.unit, "candidate_group": who.group,
             "candidate_role": who.role, "candidate_user": who.user, "assignee": None, "status": "open",
             "due_at": parse_instant(who.due_at), "created_at": now, "completed_at": None, "completed_by": None,
-        })
-    if not fresh:
-        return []
-    ids = conn.execute(store.INSERT_TASKS, fresh).scalars().all()
-    created = [HumanTask(id=task_id, **values) for task_id, values in zip(ids, fresh, strict=True)]
-    events += [store.event(instance.id, "task_created", actor, now, row.element_id, row.id,
-                           data={"unit": row.candidate_unit, "group": row.candidate_group,
-                                 "role": row.candidate_role, "user": row.candidate_user}) for row in created]
+        }
+        row = OpenedTask(tx.scalar(store.INSERT_TASK, **values), **values)
+        created.append(row)
+        events.append(store.event(instance.id, "task_created", actor, now, row.element_id, row.id,
+                                  data={"unit": row.candidate_unit, "group": row.candidate_group,
+                                        "role": row.candidate_role, "user": row.candidate_user}))
     return created
 
 
-def sync_timer_jobs(conn: Connection, instance, workflow, now, before: Snapshot | None = None,
+def sync_timer_jobs(tx: Tx, instance, workflow, now, before: Snapshot | None = None,
                     fired: set[str] = frozenset()) -> None:
     """One pending job per waiting timer; jobs of timers no longer waiting are closed.
 
@@ -158,27 +149,20 @@ def sync_timer_jobs(conn: Connection, instance, workflow, now, before: Snapshot 
     pending jobs are read from the table.
     """
     waiting = {str(t.id): t for t in waiting_timers(workflow)}
-    if before is None:
-        rows = conn.execute(select(DueJob.task_guid, DueJob.due_at).where(
-            DueJob.instance_id == instance.id, DueJob.kind == "timer", DueJob.status == "pending"))
-        known = {guid: as_utc(due) for guid, due in rows}
-    else:
-        known = before.timers
+    known = tx.pending_timer_jobs(instance.id) if before is None else before.timers
     gone = set(known) - set(waiting)
-    for guids, status, fired_at in ((gone - set(fired), "obsolete", None), (gone & set(fired), "fired", now)):
-        if guids:
-            conn.execute(store.CLOSE_TIMER_JOBS, {"b_instance": instance.id, "b_guids": sorted(guids),
-                                                  "b_status": status, "b_fired_at": fired_at})
-    fresh = []
+    tx.run_many(store.CLOSE_TIMER_JOB, [
+        {"instance": instance.id, "guid": guid, "status": "fired" if guid in fired else "obsolete",
+         "fired_at": now if guid in fired else None} for guid in sorted(gone)])
+    fresh, moved = [], []
     for guid, task in waiting.items():
         due = timer_due_at(task)
+        if due is None:
+            continue
         if guid not in known:
-            if due is not None:
-                fresh.append({"instance_id": instance.id, "kind": "timer", "task_guid": guid,
-                              "element_id": task.task_spec.bpmn_id, "due_at": due, "status": "pending",
-                              "payload": {"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id},
-                              "attempts": 0})
-        elif due is not None and due != known[guid]:
-            conn.execute(store.MOVE_TIMER_JOB, {"b_instance": instance.id, "b_guid": guid, "b_due": due})
-    if fresh:
-        conn.execute(store.INSERT_JOBS, fresh)
+            fresh.append({"instance": instance.id, "guid": guid, "element_id": task.task_spec.bpmn_id, "due": due,
+                          "payload": {"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id}})
+        elif due != known[guid]:
+            moved.append({"instance": instance.id, "guid": guid, "due": due})
+    tx.run_many(store.MOVE_TIMER_JOB, moved)
+    tx.run_many(store.INSERT_TIMER_JOB, fresh)

@@ -10,7 +10,6 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import definitions, store
@@ -45,7 +44,7 @@ from .projection import (
 )
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, json_safe, load_state, new_workflow
-from .store import InstanceRow
+from .store import InstanceRow, OpenedTask, Tx
 from .timer_actions import TimerActions
 
 
@@ -58,7 +57,7 @@ class Outcome:
     status: str
     end_event: str | None
     data: dict
-    new_tasks: list[HumanTask] = field(default_factory=list)
+    new_tasks: list[OpenedTask] = field(default_factory=list)
     fired_timers: list[str] = field(default_factory=list)
 
 
@@ -95,11 +94,11 @@ class Engine(TimerActions):
 
         Raises DefinitionNotFound, ScriptRefused or ExecutionFailed; nothing is written then.
         """
-        conn = store.connection(session)
-        definition_id = conn.scalar(store.LATEST_DEFINITION, {"key": process_key})
+        tx = Tx(session)
+        definition_id = tx.scalar(store.LATEST_DEFINITION, key=process_key)
         if definition_id is None:
             raise DefinitionNotFound(process_key)
-        spec, subs = self._specs(conn, definition_id)
+        spec, subs = self._specs(tx, definition_id)
         workflow = new_workflow(spec, subs, self.script_engine)
         workflow.task_tree.data.update(data)
         self._steps(workflow)
@@ -107,12 +106,11 @@ class Engine(TimerActions):
         instance = InstanceRow(None, definition_id, process_key, 1, "running", None, b"")
         self._apply_status(instance, workflow, now)
         instance.state = self._dump(workflow)
-        instance.id = conn.scalar(store.INSERT_INSTANCE, {
-            "definition_id": definition_id, "process_key": process_key, "status": instance.status,
-            "end_event": instance.end_event, "version": 1, "state": instance.state, "data": instance.data,
-            "started_by": actor, "started_at": now, "updated_at": now, "ended_at": instance.ended_at})
+        instance.id = tx.scalar(store.INSERT_INSTANCE, definition_id=definition_id, process_key=process_key,
+                                status=instance.status, end_event=instance.end_event, state=instance.state,
+                                data=instance.data, actor=actor, now=now, ended_at=instance.ended_at)
         events = [store.event(instance.id, "instance_started", actor, now, data=json_safe(data))]
-        outcome = self._after_step(conn, instance, workflow, actor, now, EMPTY, events)
+        outcome = self._after_step(tx, instance, workflow, actor, now, EMPTY, events)
         self.live.put(instance.id, spec, instance.state, workflow)
         return outcome
 
@@ -123,12 +121,11 @@ class Engine(TimerActions):
         Raises TaskNotFound, TaskAlreadyDone, StaleVersion (the instance moved on since
         `expected_version`), Conflict (a cancelled task), ScriptRefused or ExecutionFailed.
         """
-        conn = store.connection(session)
-        row = self._open_task(session, conn, task_id)
-        instance = self._instance(conn, row.instance_id)
+        tx = Tx(session)
+        row, instance = self._open_task(tx, task_id, with_instance=True)
         if expected_version is not None and expected_version != instance.version:
             raise StaleVersion(instance.id, expected_version, instance.version)
-        spec, workflow = self._load(conn, instance)
+        spec, workflow = self._load(tx, instance)
         before = snapshot(workflow)
         # Timers already due fire first, as they would have if the worker were never late: a
         # deadline that passed before this action is on record before the action is.
@@ -142,59 +139,57 @@ class Engine(TimerActions):
         task.data.update(data)
         done = {"status": "completed", "completed_at": now, "completed_by": actor,
                 "assignee": row.assignee or actor}
-        claimed = conn.execute(store.COMPLETE_TASK, {"b_id": row.id, "b_now": now, "b_actor": actor,
-                                                     "b_assignee": done["assignee"]})
-        if claimed.rowcount != 1:
+        if tx.run(store.COMPLETE_TASK, id=row.id, now=now, actor=actor, assignee=done["assignee"]).rowcount != 1:
             raise self._why_not_open(session, task_id)
         reset_multi_instance_outputs(task)
         self._run(task.run)
         self._steps(workflow)
         events.append(store.event(instance.id, "task_completed", actor, now, row.element_id, row.id, opinion,
                                   json_safe(data)))
-        self._save(session, conn, instance, workflow, now)
-        store.in_step(session, HumanTask, row.id, done)
-        outcome = self._after_step(conn, instance, workflow, actor, now, before, events,
+        self._save(tx, instance, workflow, now)
+        tx.in_step(HumanTask, row.id, done)
+        outcome = self._after_step(tx, instance, workflow, actor, now, before, events,
                                    completed_guid=row.task_guid, recorded=set(early))
         self.live.put(instance.id, spec, instance.state, workflow)
         return outcome
 
     def claim(self, session: Session, task_id: int, actor: str) -> HumanTask:
         """Take an offered task as its assignee. Raises TaskNotFound, TaskAlreadyDone, TaskClaimedByOther."""
-        conn = store.connection(session)
-        row = self._open_task(session, conn, task_id)
+        tx = Tx(session)
+        row = self._open_task(tx, task_id)
         if row.assignee != actor:
-            if conn.execute(store.CLAIM_TASK, {"b_id": row.id, "b_actor": actor}).rowcount != 1:
-                fresh = store.read_task(conn, row.id)
+            if tx.run(store.CLAIM_TASK, id=row.id, actor=actor).rowcount != 1:
+                fresh = tx.task(row.id)
                 if fresh.status != "open":
                     raise self._why_not_open(session, task_id)
                 raise TaskClaimedByOther(task_id, fresh.assignee)
-            store.insert_events(conn, [store.event(row.instance_id, "task_claimed", actor, self.clock(),
-                                                   row.element_id, row.id)])
-        claimed = {"assignee": actor}
-        return store.in_step(session, HumanTask, row.id, claimed) or HumanTask(**{**row._asdict(), **claimed})
+            tx.insert_events([store.event(row.instance_id, "task_claimed", actor, self.clock(), row.element_id,
+                                          row.id)])
+        tx.in_step(HumanTask, row.id, {"assignee": actor})
+        return session.get(HumanTask, row.id)
 
     def record(self, session: Session, instance_id: int, kind: str, actor: str | None,
                task_id: int | None = None, opinion: str | None = None, data: dict | None = None) -> dict:
         """Append an event of the caller's own (催办, 督办 …) to an instance's history; returns its row."""
-        conn = store.connection(session)
-        self._instance(conn, instance_id)
+        tx = Tx(session)
+        self._instance(tx, instance_id)
         event = store.event(instance_id, kind, actor, self.clock(), None, task_id, opinion, dict(data or {}))
-        store.insert_events(conn, [event])
+        tx.insert_events([event])
         return event
 
     def load_workflow(self, session: Session, instance_id: int):
         """The live workflow of an instance, for diagram highlighting and migrations."""
-        conn = store.connection(session)
-        return self._load(conn, self._instance(conn, instance_id))[1]
+        tx = Tx(session)
+        return self._load(tx, self._instance(tx, instance_id))[1]
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _specs(self, conn: Connection, definition_id: int):
-        return self.specs.get(definition_id, lambda: conn.scalar(store.SPEC_JSON, {"definition_id": definition_id}))
+    def _specs(self, tx: Tx, definition_id: int):
+        return self.specs.get(definition_id, lambda: tx.scalar(store.SPEC_JSON, id=definition_id))
 
-    def _load(self, conn: Connection, instance: InstanceRow):
+    def _load(self, tx: Tx, instance: InstanceRow):
         """The spec and the workflow of an instance: the one its last save left, or decoded from its state."""
-        spec, subs = self._specs(conn, instance.definition_id)
+        spec, subs = self._specs(tx, instance.definition_id)
         workflow = self.live.take(instance.id, spec, instance.state)
         if workflow is None:
             return spec, load_state(instance.state, spec, subs, self.script_engine)
@@ -207,23 +202,25 @@ class Engine(TimerActions):
         except UnsavableData as err:
             raise ExecutionFailed(f"流程执行出错：{err.message}") from None
 
-    def _instance(self, conn: Connection, instance_id) -> InstanceRow:
-        instance = store.read_instance(conn, instance_id)
+    def _instance(self, tx: Tx, instance_id) -> InstanceRow:
+        instance = tx.instance(instance_id)
         if instance is None:
             raise InstanceNotFound(instance_id)
         return instance
 
-    def _open_task(self, session: Session, conn: Connection, task_id):
+    def _open_task(self, tx: Tx, task_id, with_instance: bool = False):
+        """The open task's row (and its instance's). Raises TaskNotFound, TaskAlreadyDone or Conflict."""
         try:
             task_id = int(task_id)
         except (TypeError, ValueError):
             raise TaskNotFound(task_id) from None
-        row = store.read_task(conn, task_id)
-        if row is None:
+        found = tx.task_with_instance(task_id) if with_instance else tx.task(task_id)
+        if found is None:
             raise TaskNotFound(task_id)
+        row = found[0] if with_instance else found
         if row.status != "open":
-            raise self._why_not_open(session, task_id)
-        return row
+            raise self._why_not_open(tx.session, task_id)
+        return found
 
     def _why_not_open(self, session: Session, task_id):
         row = session.scalars(select(HumanTask).where(HumanTask.id == task_id)
@@ -276,39 +273,37 @@ class Engine(TimerActions):
                 instance.end_event = final.task_spec.bpmn_id
                 instance.data = json_safe(final.data)
 
-    def _save(self, session: Session, conn: Connection, instance: InstanceRow, workflow, now) -> None:
+    def _save(self, tx: Tx, instance: InstanceRow, workflow, now) -> None:
         """Write the workflow over the version it was loaded at. Raises StaleVersion if that moved on."""
         expected = instance.version
         self._apply_status(instance, workflow, now)
         instance.state = self._dump(workflow)
-        result = conn.execute(store.SAVE_INSTANCE, {
-            "b_id": instance.id, "b_expected": expected, "b_state": instance.state, "b_version": expected + 1,
-            "b_status": instance.status, "b_end_event": instance.end_event, "b_data": instance.data,
-            "b_now": now, "b_ended_at": instance.ended_at})
-        if result.rowcount != 1:
-            actual = conn.scalar(store.INSTANCE_VERSION, {"instance_id": instance.id})
-            raise StaleVersion(instance.id, expected, actual)
+        saved = tx.run(store.SAVE_INSTANCE, id=instance.id, expected=expected, state=instance.state,
+                       version=expected + 1, status=instance.status, end_event=instance.end_event,
+                       data=instance.data, now=now, ended_at=instance.ended_at)
+        if saved.rowcount != 1:
+            raise StaleVersion(instance.id, expected, tx.scalar(store.INSTANCE_VERSION, id=instance.id))
         instance.version = expected + 1
-        store.in_step(session, ProcessInstance, instance.id, {
+        tx.in_step(ProcessInstance, instance.id, {
             "version": instance.version, "status": instance.status, "end_event": instance.end_event,
             "data": instance.data, "updated_at": now, "ended_at": instance.ended_at, "state": instance.state})
 
-    def _after_step(self, conn: Connection, instance: InstanceRow, workflow, actor, now,
+    def _after_step(self, tx: Tx, instance: InstanceRow, workflow, actor, now,
                     before: Snapshot | None, events: list[dict], completed_guid: str | None = None,
                     recorded: set[str] = frozenset()) -> Outcome:
         """Bring the projections in step and write the action's events, in order, in one statement.
 
         With `before` (the loaded workflow's snapshot) the projections are not read back.
         """
-        created = sync_human_tasks(conn, instance, workflow, self.assigner, now, actor, events, before,
+        created = sync_human_tasks(tx, instance, workflow, self.assigner, now, actor, events, before,
                                    completed_guid)
         # Timers that came due while this action ran fired inside it: record them as the worker would.
         fired = fired_since(workflow, before) if before is not None else {}
-        sync_timer_jobs(conn, instance, workflow, now, before, fired=set(fired))
+        sync_timer_jobs(tx, instance, workflow, now, before, fired=set(fired))
         events += _timer_events(instance.id, {g: f for g, f in fired.items() if g not in recorded}, actor, now)
         if workflow.is_completed():
             events.append(store.event(instance.id, "instance_completed", actor, now, instance.end_event))
-        store.insert_events(conn, events)
+        tx.insert_events(events)
         return Outcome(instance.id, instance.version, instance.status, instance.end_event,
                        dict(instance.data or {}), created, fired_timers=[e for e, _d in fired.values()])
 

@@ -1,26 +1,33 @@
-"""The reads and writes every action makes, as statements built once.
+"""The reads and writes every action makes, run straight on the session's own database connection.
 
-Building a SQLAlchemy statement and its cache key takes longer than SQLite takes to run it, and an
-action runs the same handful each time; so they are built here once, with bound parameters, and
-run on the session's own connection, inside the caller's transaction. ORM objects of the same
+An action runs the same handful of statements every time, and going through SQLAlchemy's
+execution machinery for each costs several times what the database takes to run it. These run
+on the DBAPI connection under the caller's session, inside its transaction, so they commit or
+roll back with everything else the caller wrote. Values are bound as SQLAlchemy would bind them
+(its own bind processors for dates and JSON), so every other reader sees the same rows; driver
+errors come out as SQLAlchemy's exceptions, as from any other statement. ORM objects of the same
 rows that the caller already holds are brought in step, so nothing the session shows goes stale.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+import orjson
+from sqlalchemy import DateTime
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .models import DueJob, Event, HumanTask, ProcessDefinition, ProcessInstance
+from .clock import as_utc
 
 
 @dataclass
 class InstanceRow:
     """What an action needs of an instance row: its identity, its version and its saved state."""
 
-    id: int
+    id: int | None
     definition_id: int
     process_key: str
     version: int
@@ -28,102 +35,220 @@ class InstanceRow:
     end_event: str | None
     state: bytes
     data: dict | None = None
-    ended_at: object = None
+    ended_at: datetime | None = None
 
 
-_INSTANCE = (ProcessInstance.id, ProcessInstance.definition_id, ProcessInstance.process_key,
-             ProcessInstance.version, ProcessInstance.status, ProcessInstance.end_event, ProcessInstance.state)
-_TASK = tuple(HumanTask.__table__.c)
+@dataclass
+class OpenedTask:
+    """A human_task row an action opened, as the caller's records and replies need it."""
 
-READ_INSTANCE = select(*_INSTANCE).where(ProcessInstance.id == bindparam("instance_id"))
-READ_TASK = select(*_TASK).where(HumanTask.id == bindparam("task_id"))
-LATEST_DEFINITION = (select(ProcessDefinition.id).where(ProcessDefinition.key == bindparam("key"))
-                     .order_by(ProcessDefinition.version.desc()).limit(1))
-SPEC_JSON = select(ProcessDefinition.spec_json).where(ProcessDefinition.id == bindparam("definition_id"))
-
-INSERT_INSTANCE = insert(ProcessInstance).returning(ProcessInstance.id)
-SAVE_INSTANCE = (
-    update(ProcessInstance)
-    .where(ProcessInstance.id == bindparam("b_id"), ProcessInstance.version == bindparam("b_expected"))
-    .values(state=bindparam("b_state"), version=bindparam("b_version"), status=bindparam("b_status"),
-            end_event=bindparam("b_end_event"), data=bindparam("b_data"), updated_at=bindparam("b_now"),
-            ended_at=bindparam("b_ended_at"))
-)
-INSTANCE_DATA = select(ProcessInstance.data).where(ProcessInstance.id == bindparam("instance_id"))
-SET_INSTANCE_DATA = update(ProcessInstance).where(ProcessInstance.id == bindparam("b_id")).values(
-    data=bindparam("b_data"))
-INSTANCE_VERSION = select(ProcessInstance.version).where(ProcessInstance.id == bindparam("instance_id"))
-
-COMPLETE_TASK = (
-    update(HumanTask)
-    .where(HumanTask.id == bindparam("b_id"), HumanTask.status == "open")
-    .values(status="completed", completed_at=bindparam("b_now"), completed_by=bindparam("b_actor"),
-            assignee=bindparam("b_assignee"))
-)
-CLAIM_TASK = (
-    update(HumanTask)
-    .where(HumanTask.id == bindparam("b_id"), HumanTask.status == "open", HumanTask.assignee.is_(None))
-    .values(assignee=bindparam("b_actor"))
-)
-MOVE_TASK_DUE = update(HumanTask).where(HumanTask.id == bindparam("b_id")).values(due_at=bindparam("b_due"))
-INSERT_TASKS = insert(HumanTask).returning(HumanTask.id, sort_by_parameter_order=True)
-CANCEL_TASKS = (
-    update(HumanTask)
-    .where(HumanTask.instance_id == bindparam("b_instance"),
-           HumanTask.task_guid.in_(bindparam("b_guids", expanding=True)), HumanTask.status == "open")
-    .values(status="cancelled", completed_at=bindparam("b_now"))
-    .returning(HumanTask.id, HumanTask.element_id)
-)
-
-INSERT_EVENTS = insert(Event)
-
-INSERT_JOBS = insert(DueJob)
-CLOSE_TIMER_JOBS = (
-    update(DueJob)
-    .where(DueJob.instance_id == bindparam("b_instance"), DueJob.kind == "timer",
-           DueJob.task_guid.in_(bindparam("b_guids", expanding=True)), DueJob.status == "pending")
-    .values(status=bindparam("b_status"), fired_at=bindparam("b_fired_at"))
-)
-MOVE_TIMER_JOB = (
-    update(DueJob)
-    .where(DueJob.instance_id == bindparam("b_instance"), DueJob.task_guid == bindparam("b_guid"),
-           DueJob.status == "pending")
-    .values(due_at=bindparam("b_due"))
-)
+    id: int
+    instance_id: int
+    process_key: str
+    task_guid: str
+    element_id: str
+    name: str
+    lane: str | None
+    title: str | None
+    candidate_unit: str | None
+    candidate_group: str | None
+    candidate_role: str | None
+    candidate_user: str | None
+    assignee: str | None
+    status: str
+    due_at: datetime | None
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
 
 
-def connection(session: Session) -> Connection:
-    """The session's connection, with whatever the caller added to the session written first."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    return session.connection()
+@dataclass
+class TaskRow:
+    """What an action needs of a human_task row, read together with its instance."""
+
+    id: int
+    instance_id: int
+    process_key: str
+    task_guid: str
+    element_id: str
+    lane: str | None
+    status: str
+    assignee: str | None
 
 
-def read_instance(conn: Connection, instance_id) -> InstanceRow | None:
-    row = conn.execute(READ_INSTANCE, {"instance_id": instance_id}).first()
-    return InstanceRow(*row) if row is not None else None
+TASK_WITH_INSTANCE = """
+SELECT t.id, t.instance_id, t.process_key, t.task_guid, t.element_id, t.lane, t.status, t.assignee,
+       i.definition_id, i.version, i.status, i.end_event, i.state
+FROM human_task t JOIN process_instance i ON i.id = t.instance_id WHERE t.id = :id"""
+TASK = """SELECT id, instance_id, process_key, task_guid, element_id, lane, status, assignee
+FROM human_task WHERE id = :id"""
+INSTANCE = """SELECT id, definition_id, process_key, version, status, end_event, state
+FROM process_instance WHERE id = :id"""
+INSTANCE_VERSION = "SELECT version FROM process_instance WHERE id = :id"
+LATEST_DEFINITION = "SELECT id FROM process_definition WHERE key = :key ORDER BY version DESC LIMIT 1"
+SPEC_JSON = "SELECT spec_json FROM process_definition WHERE id = :id"
+
+INSERT_INSTANCE = """
+INSERT INTO process_instance (definition_id, process_key, status, end_event, version, state, data,
+                              started_by, started_at, updated_at, ended_at)
+VALUES (:definition_id, :process_key, :status, :end_event, 1, :state, :data, :actor, :now, :now, :ended_at)
+RETURNING id"""
+SAVE_INSTANCE = """
+UPDATE process_instance SET state = :state, version = :version, status = :status, end_event = :end_event,
+       data = :data, updated_at = :now, ended_at = :ended_at
+WHERE id = :id AND version = :expected"""
+SET_INSTANCE_DATA = "UPDATE process_instance SET data = :data WHERE id = :id"
+
+COMPLETE_TASK = """
+UPDATE human_task SET status = 'completed', completed_at = :now, completed_by = :actor, assignee = :assignee
+WHERE id = :id AND status = 'open'"""
+CLAIM_TASK = "UPDATE human_task SET assignee = :actor WHERE id = :id AND status = 'open' AND assignee IS NULL"
+MOVE_TASK_DUE = "UPDATE human_task SET due_at = :due WHERE id = :id"
+TASK_COLUMNS = ("instance_id", "process_key", "task_guid", "element_id", "name", "lane", "title", "candidate_unit",
+                "candidate_group", "candidate_role", "candidate_user", "assignee", "status", "due_at", "created_at",
+                "completed_at", "completed_by")
+INSERT_TASK = (f"INSERT INTO human_task ({', '.join(TASK_COLUMNS)}) "
+               f"VALUES ({', '.join(':' + c for c in TASK_COLUMNS)}) RETURNING id")
+OPEN_TASK_GUIDS = "SELECT task_guid FROM human_task WHERE instance_id = :instance AND status = 'open'"
+CANCEL_TASK = """
+UPDATE human_task SET status = 'cancelled', completed_at = :now
+WHERE instance_id = :instance AND task_guid = :guid AND status = 'open' RETURNING id, element_id"""
+
+INSERT_EVENT = """
+INSERT INTO event (instance_id, task_id, element_id, kind, actor, at, opinion, data)
+VALUES (:instance_id, :task_id, :element_id, :kind, :actor, :at, :opinion, :data)"""
+
+PENDING_TIMER_JOBS = """
+SELECT task_guid, due_at FROM due_job WHERE instance_id = :instance AND kind = 'timer' AND status = 'pending'"""
+INSERT_TIMER_JOB = """
+INSERT INTO due_job (instance_id, kind, task_guid, element_id, due_at, status, payload, attempts)
+VALUES (:instance, 'timer', :guid, :element_id, :due, 'pending', :payload, 0)"""
+CLOSE_TIMER_JOB = """
+UPDATE due_job SET status = :status, fired_at = :fired_at
+WHERE instance_id = :instance AND kind = 'timer' AND task_guid = :guid AND status = 'pending'"""
+MOVE_TIMER_JOB = """
+UPDATE due_job SET due_at = :due WHERE instance_id = :instance AND task_guid = :guid AND status = 'pending'"""
+
+INSTANCE_DATA = "SELECT data FROM process_instance WHERE id = :id"
+
+# Parameters that need binding as a column of that kind would be; all others go to the driver as they are.
+_DATES = {"now", "at", "due", "ended_at", "fired_at", "due_at", "created_at", "completed_at"}
+_JSON = {"data", "payload"}
+_NAMED = re.compile(r"(?<!:):(\w+)")
 
 
-def read_task(conn: Connection, task_id: int):
-    """The human_task row as a tuple with named fields, or None."""
-    return conn.execute(READ_TASK, {"task_id": task_id}).first()
+class Dialect:
+    """The statements above in one database's words, and its way of binding and reading values."""
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+        self.errors = dialect.loaded_dbapi.Error
+        self._pyformat = dialect.loaded_dbapi.paramstyle in ("pyformat", "format")
+        self._sql: dict[str, str] = {}
+        impl = DateTime(timezone=True).dialect_impl(dialect)
+        self.bind_date = impl.bind_processor(dialect)
+        self.read_date = impl.result_processor(dialect, None)
+
+    def text(self, sql: str) -> str:
+        found = self._sql.get(sql)
+        if found is None:
+            found = self._sql[sql] = _NAMED.sub(r"%(\1)s", sql) if self._pyformat else sql
+        return found
+
+    def bind(self, params: dict) -> dict:
+        bound = dict(params)
+        for key, value in params.items():
+            if value is None:
+                continue
+            if key in _JSON:
+                bound[key] = orjson.dumps(value).decode()
+            elif key in _DATES and self.bind_date is not None:
+                bound[key] = self.bind_date(value)
+        return bound
+
+
+_dialects: dict[str, Dialect] = {}
+
+
+class Tx:
+    """One action's transaction: the caller's session, and its connection for the statements above."""
+
+    def __init__(self, session: Session):
+        if session.new or session.dirty or session.deleted:
+            session.flush()  # what the caller added goes first, as it would before any query
+        self.session = session
+        self.conn: Connection = session.connection()
+        name = self.conn.dialect.name
+        self.dialect = _dialects.get(name) or _dialects.setdefault(name, Dialect(self.conn.dialect))
+
+    def run(self, sql: str, **params):
+        """Run one statement and return the driver's cursor. Raises SQLAlchemy's DBAPIError subclasses."""
+        text, bound = self.dialect.text(sql), self.dialect.bind(params)
+        try:
+            return self.conn.connection.driver_connection.execute(text, bound)
+        except self.dialect.errors as err:
+            raise self._wrapped(text, bound, err) from err
+
+    def run_many(self, sql: str, rows: list[dict]) -> None:
+        if not rows:
+            return
+        text, bound = self.dialect.text(sql), [self.dialect.bind(row) for row in rows]
+        try:
+            self.conn.connection.driver_connection.cursor().executemany(text, bound)
+        except self.dialect.errors as err:
+            raise self._wrapped(text, bound, err) from err
+
+    def scalar(self, sql: str, **params):
+        row = self.run(sql, **params).fetchone()
+        return row[0] if row is not None else None
+
+    def _wrapped(self, text: str, params, err) -> DBAPIError:
+        gone = self.dialect.dialect.is_disconnect(err, self.conn.connection.dbapi_connection, None)
+        if gone:
+            self.conn.invalidate(err)
+        return DBAPIError.instance(text, params, err, self.dialect.errors, connection_invalidated=gone,
+                                   dialect=self.dialect.dialect)
+
+    # -- the engine's rows ---------------------------------------------------------------------
+
+    def task_with_instance(self, task_id: int) -> tuple[TaskRow, InstanceRow] | None:
+        row = self.run(TASK_WITH_INSTANCE, id=task_id).fetchone()
+        if row is None:
+            return None
+        task = TaskRow(*row[:8])
+        return task, InstanceRow(task.instance_id, row[8], task.process_key, *row[9:])
+
+    def task(self, task_id: int) -> TaskRow | None:
+        row = self.run(TASK, id=task_id).fetchone()
+        return TaskRow(*row) if row is not None else None
+
+    def instance(self, instance_id) -> InstanceRow | None:
+        row = self.run(INSTANCE, id=instance_id).fetchone()
+        return InstanceRow(*row) if row is not None else None
+
+    def instance_data(self, instance_id) -> dict:
+        value = self.scalar(INSTANCE_DATA, id=instance_id)
+        return orjson.loads(value) if isinstance(value, str | bytes) else dict(value or {})
+
+    def pending_timer_jobs(self, instance_id) -> dict:
+        """Task guid → due time (aware UTC) of the instance's pending timer jobs."""
+        read = self.dialect.read_date
+        return {guid: as_utc(read(due) if read is not None and isinstance(due, str) else due)
+                for guid, due in self.run(PENDING_TIMER_JOBS, instance=instance_id)}
+
+    def insert_events(self, events: list[dict]) -> None:
+        self.run_many(INSERT_EVENT, events)
+
+    def in_step(self, model, ident, values: dict):
+        """Bring the session's object of that row, if it holds one, in step with what was written."""
+        found = self.session.identity_map.get(self.session.identity_key(model, (ident,)))
+        if found is not None:
+            for key, value in values.items():
+                set_committed_value(found, key, value)
+        return found
 
 
 def event(instance_id, kind: str, actor, at, element_id=None, task_id=None, opinion=None, data=None) -> dict:
-    """One row for INSERT_EVENTS; every row has every column, so a batch is one statement."""
+    """One row for INSERT_EVENT; every row has every column, so a batch is one statement."""
     return {"instance_id": instance_id, "task_id": task_id, "element_id": element_id, "kind": kind,
             "actor": actor, "at": at, "opinion": opinion, "data": data if data is not None else {}}
-
-
-def insert_events(conn: Connection, events: list[dict]) -> None:
-    if events:
-        conn.execute(INSERT_EVENTS, events)
-
-
-def in_step(session: Session, model, ident, values: dict):
-    """Bring the session's object of that row, if it holds one, in step with what was written."""
-    found = session.identity_map.get(session.identity_key(model, (ident,)))
-    if found is not None:
-        for key, value in values.items():
-            set_committed_value(found, key, value)
-    return found

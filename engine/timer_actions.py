@@ -12,6 +12,7 @@ from .errors import Conflict
 from .models import DueJob, HumanTask, ProcessInstance
 from .projection import find_task, snapshot, waiting_timers
 from .state import json_safe
+from .store import Tx
 
 
 class TimerActions:
@@ -23,9 +24,9 @@ class TimerActions:
         due job is marked fired, so nothing a worker was late for fires silently.
         Raises InstanceNotFound, StaleVersion, ScriptRefused or ExecutionFailed.
         """
-        conn = store.connection(session)
-        instance = self._instance(conn, job.instance_id)
-        spec, workflow = self._load(conn, instance)
+        tx = Tx(session)
+        instance = self._instance(tx, job.instance_id)
+        spec, workflow = self._load(tx, instance)
         task = find_task(workflow, job.task_guid) if job.task_guid else None
         if task is None or task.state != TaskState.WAITING:
             self.live.put(instance.id, spec, instance.state, workflow)  # untouched: still what the row says
@@ -35,8 +36,8 @@ class TimerActions:
         self._run(workflow.refresh_timers)
         self._steps(workflow)
         now = self.clock()
-        self._save(session, conn, instance, workflow, now)
-        outcome = self._after_step(conn, instance, workflow, actor, now, before, [])
+        self._save(tx, instance, workflow, now)
+        outcome = self._after_step(tx, instance, workflow, actor, now, before, [])
         self.live.put(instance.id, spec, instance.state, workflow)
         return outcome, outcome.fired_timers
 
@@ -49,10 +50,9 @@ class TimerActions:
         transaction, recorded as a `kind` event. Raises TaskNotFound, TaskAlreadyDone, Conflict,
         ScriptRefused or ExecutionFailed.
         """
-        conn = store.connection(session)
-        row = self._open_task(session, conn, task_id)
-        instance = self._instance(conn, row.instance_id)
-        spec, workflow = self._load(conn, instance)
+        tx = Tx(session)
+        row, instance = self._open_task(tx, task_id, with_instance=True)
+        spec, workflow = self._load(tx, instance)
         task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"任务 {task_id} 当前不可调整期限")
@@ -66,17 +66,17 @@ class TimerActions:
         self._run(workflow.refresh_timers)
         self._steps(workflow)
         now = self.clock()
-        merged = {**(conn.scalar(store.INSTANCE_DATA, {"instance_id": instance.id}) or {}), **json_safe(data)}
-        self._save(session, conn, instance, workflow, now)
+        merged = {**tx.instance_data(instance.id), **json_safe(data)}
+        self._save(tx, instance, workflow, now)
         # The instance keeps the data it had, with the new values over it (not the task's view of it).
-        conn.execute(store.SET_INSTANCE_DATA, {"b_id": instance.id, "b_data": merged})
+        tx.run(store.SET_INSTANCE_DATA, id=instance.id, data=merged)
         instance.data = merged
-        store.in_step(session, ProcessInstance, instance.id, {"data": merged})
-        who = self.assigner(row.lane, row.element_id, row.process_key, task.data)
-        due = parse_instant(who.due_at) or row.due_at
-        conn.execute(store.MOVE_TASK_DUE, {"b_id": row.id, "b_due": due})
-        store.in_step(session, HumanTask, row.id, {"due_at": due})
+        tx.in_step(ProcessInstance, instance.id, {"data": merged})
+        due = parse_instant(self.assigner(row.lane, row.element_id, row.process_key, task.data).due_at)
+        if due is not None:
+            tx.run(store.MOVE_TASK_DUE, id=row.id, due=due)
+            tx.in_step(HumanTask, row.id, {"due_at": due})
         events = [store.event(instance.id, kind, actor, now, row.element_id, row.id, opinion, json_safe(data))]
-        outcome = self._after_step(conn, instance, workflow, actor, now, None, events)
+        outcome = self._after_step(tx, instance, workflow, actor, now, None, events)
         self.live.put(instance.id, spec, instance.state, workflow)
         return outcome
