@@ -2,8 +2,17 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, literal_column, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Compare status with these, written out in the SQL rather than bound: only a literal lets the
+# database match a query to the partial indexes below, which hold open tasks and pending jobs only.
+OPEN = literal_column("'open'")
+PENDING = literal_column("'pending'")
+
+
+def _where(status: str) -> dict:
+    return {"sqlite_where": text(f"status = '{status}'"), "postgresql_where": text(f"status = '{status}'")}
 
 
 class Base(DeclarativeBase):
@@ -52,16 +61,16 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        # One index per way a task reaches an inbox; the trailing columns answer the rest of
-        # the match from the index alone.
-        Index("ix_human_task_open_unit", "status", "candidate_unit", "assignee", "candidate_user",
-              "candidate_group", "candidate_role"),
-        Index("ix_human_task_open_group", "status", "candidate_group", "assignee", "candidate_user",
-              "candidate_unit", "candidate_role"),
-        Index("ix_human_task_open_role", "status", "candidate_role", "assignee", "candidate_user",
-              "candidate_unit", "candidate_group"),
-        Index("ix_human_task_open_user", "status", "candidate_user", "assignee"),
-        Index("ix_human_task_open_assignee", "status", "assignee"),
+        # One index of open tasks per way a task reaches an inbox; the trailing columns answer
+        # the rest of the match from the index alone. A completed task just leaves them.
+        Index("ix_human_task_open_unit", "candidate_unit", "assignee", "candidate_user", "candidate_group",
+              "candidate_role", **_where("open")),
+        Index("ix_human_task_open_group", "candidate_group", "assignee", "candidate_user", "candidate_unit",
+              "candidate_role", **_where("open")),
+        Index("ix_human_task_open_role", "candidate_role", "assignee", "candidate_user", "candidate_unit",
+              "candidate_group", **_where("open")),
+        Index("ix_human_task_open_user", "candidate_user", "assignee", **_where("open")),
+        Index("ix_human_task_open_assignee", "assignee", **_where("open")),
         Index("ix_human_task_completed_by", "completed_by", "completed_at"),
     )
 
@@ -92,11 +101,11 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    task_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer)
     element_id: Mapped[str | None] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(40), index=True)
-    actor: Mapped[str | None] = mapped_column(String(100), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opinion: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
@@ -105,7 +114,7 @@ class DueJob(Base):
     """Something to do at a time: a BPMN timer or a reminder. Workers lease and fire these."""
 
     __tablename__ = "due_job"
-    __table_args__ = (Index("ix_due_job_pending", "status", "due_at"),)
+    __table_args__ = (Index("ix_due_job_pending", "due_at", **_where("pending")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)

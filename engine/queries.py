@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from .models import Event, HumanTask, ProcessDefinition, ProcessInstance
+from .models import OPEN, Event, HumanTask, ProcessDefinition, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def open_task_ids(actor: Actor, flt: TaskFilter | None = None):
     simply put together; one OR across them would make the planner read every open task.
     """
     flt = flt or TaskFilter()
-    filters = [HumanTask.status == "open", *flt.extra]
+    filters = [HumanTask.status == OPEN, *flt.extra]
     if flt.process_key:
         filters.append(HumanTask.process_key == flt.process_key)
     if flt.overdue_before is not None:

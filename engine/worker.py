@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from .clock import utcnow
 from .db import Database
 from .errors import StaleVersion
-from .models import DueJob, ProcessInstance
+from .models import PENDING, DueJob, ProcessInstance
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Worker:
         now = self.clock()
         with self.db.transaction() as session:
             due = (select(DueJob.id, DueJob.instance_id)
-                   .where(DueJob.status == "pending", DueJob.due_at <= now, DueJob.kind.in_(self.handlers),
+                   .where(DueJob.status == PENDING, DueJob.due_at <= now, DueJob.kind.in_(self.handlers),
                           (DueJob.lease_until.is_(None)) | (DueJob.lease_until < now))
                    .order_by(DueJob.due_at, DueJob.id).limit(self.batch)
                    .with_for_update(skip_locked=True))
