@@ -7,6 +7,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .checkpoint import BACKSTOP_PAGES, Checkpointer
+
 DEFAULT_URL = "sqlite:///instance/ysflow.sqlite3"
 
 
@@ -29,11 +31,14 @@ def _tune_sqlite(sa_engine: SAEngine, immediate: bool) -> None:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(sa_engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.connection.driver_connection.execute(begin)
 
 
 class Database:
@@ -46,11 +51,15 @@ class Database:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.sa_engine = create_engine(self.url, **kwargs)
         self._read_engine = self.sa_engine
+        self._checkpointer = None
         if self.is_sqlite:
             # Writers take SQLite's write lock at BEGIN; readers use a second pool that does not.
             _tune_sqlite(self.sa_engine, immediate=True)
             self._read_engine = create_engine(self.url, **kwargs)
             _tune_sqlite(self._read_engine, immediate=False)
+            path = self.sa_engine.url.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                self._checkpointer = Checkpointer(path)
         self._sessions = sessionmaker(self.sa_engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
@@ -65,6 +74,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Yield a session; commit when the block ends, roll everything back on any error."""
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_running()
         session = self._sessions()
         try:
             yield session
@@ -86,5 +97,7 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.sa_engine.dispose()
         self._read_engine.dispose()
