@@ -82,6 +82,18 @@ def _check_cached(source: str, mode: str) -> None:
             raise ScriptRefused("不允许使用以双下划线开头的字符串")
 
 
+def _compiled(source: str, mode: str):
+    """The code of a checked source. Raises ScriptRefused."""
+    check_source(source, mode)
+    return _compile(source, mode)
+
+
+@lru_cache(maxsize=4096)
+def _compile(source: str, mode: str):
+    # Conditions and timer expressions run on every step: compile each one once.
+    return compile(source, "<string>", mode)
+
+
 def _clean_context(context: dict) -> None:
     for key in [k for k in context if isinstance(k, str) and k.startswith("__")]:
         context.pop(key)
@@ -94,23 +106,23 @@ class SandboxEnvironment(TaskDataEnvironment):
         super().__init__(dict(SAFE_GLOBALS))
 
     def evaluate(self, expression, context, external_context=None):
-        check_source(expression, "eval")
+        code = _compiled(expression, "eval")
         _clean_context(context)
         scope = dict(self.globals)
         scope.update(external_context or {})
         scope.update(context)
         scope["__builtins__"] = SAFE_BUILTINS
-        return eval(compile(expression, "<string>", "eval"), scope)  # noqa: S307 - checked above
+        return eval(code, scope)  # noqa: S307 - checked by _compiled
 
     def execute(self, script, context, external_context=None):
-        check_source(script, "exec")
+        code = _compiled(script, "exec")
         _clean_context(context)
         self.check_for_overwrite(context, external_context or {})
         context.update(self.globals)
         context.update(external_context or {})
         context["__builtins__"] = SAFE_BUILTINS
         try:
-            exec(compile(script, "<string>", "exec"), context)  # noqa: S102 - checked above
+            exec(code, context)  # noqa: S102 - checked by _compiled
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
         return True

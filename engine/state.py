@@ -9,6 +9,7 @@ bytes, never from a shared dictionary.
 import json
 import threading
 
+import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
@@ -24,6 +25,7 @@ SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_spec_config)
 _spec_serializer = BpmnWorkflowSerializer(SPEC_REGISTRY)
 FORMAT = "ysflow-state-1/" + _spec_serializer.VERSION
 CODEC = StateCodec(state_registry(_spec_config), FORMAT)
+_JSON_SAFE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 def dump_spec(spec, subprocess_specs) -> str:
@@ -80,4 +82,4 @@ def load_state(state: bytes, spec, subprocess_specs, script_engine: SandboxScrip
 
 def json_safe(data: dict) -> dict:
     """`data` as a JSON column will hold it (dates and other values become strings)."""
-    return json.loads(json.dumps(data, default=str))
+    return orjson.loads(orjson.dumps(data, default=str, option=_JSON_SAFE))
