@@ -27,8 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _MUTABLE = (dict, list, set)
 _DUMP = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
-# Saved states are compressed: a few times smaller on disk and in the WAL, for little time.
-COMPRESSION_LEVEL = 1
+COMPRESS_ABOVE = 16 * 1024
 
 
 class UnsavableData(TypeError):
@@ -179,10 +178,15 @@ class StateCodec:
             if isinstance(err.__cause__, UnsavableData):
                 raise err.__cause__ from None
             raise UnsavableData(str(err)) from None
-        return zlib.compress(raw, COMPRESSION_LEVEL) if COMPRESSION_LEVEL else raw
+        # A usual state is written plain: compressing it costs an action more than the pages it
+        # saves. Long trees (many rounds of a loop-back) repeat themselves and shrink well.
+        return zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else raw
 
     def decode_dict(self, state: bytes) -> dict:
-        """Fresh dictionaries every call: SpiffWorkflow's readers pop keys from what they are given."""
+        """Fresh dictionaries every call: SpiffWorkflow's readers pop keys from what they are given.
+
+        Compressed states are zlib streams, which start with "x"; plain ones are JSON objects.
+        """
         raw = zlib.decompress(state) if state[:1] == b"x" else state
         return orjson.loads(raw)
 

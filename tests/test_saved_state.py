@@ -3,6 +3,8 @@
 These tests hold the quick converter and SpiffWorkflow's stock one side by side.
 """
 
+import zlib
+
 import orjson
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -107,3 +109,13 @@ def test_a_value_that_cannot_be_saved_is_refused_and_nothing_is_written(platform
         complete(platform, "office", task_of(out, "prepare"), {})
     assert "无法保存的值（set）" in err.value.message
     assert snapshot(platform) == before
+
+
+def test_states_saved_compressed_still_load(platform):
+    """Earlier releases saved states as zlib streams; they decode as they always did."""
+    out = start(platform, "inspector", "rectification", CASE)
+    with platform.db.reading() as session:
+        row = session.get(ProcessInstance, out.instance_id)
+    specs = platform.engine.specs.get(row.definition_id, None)
+    old = zlib.compress(row.state, 1)
+    assert as_json(CODEC.to_dict(CODEC.decode(old, *specs))) == as_json(CODEC.to_dict(CODEC.decode(row.state, *specs)))
