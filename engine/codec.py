@@ -28,6 +28,7 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _MUTABLE = (dict, list, set)
 _DUMP = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 COMPRESS_ABOVE = 16 * 1024
+_ABSENT = object()
 
 
 class UnsavableData(TypeError):
@@ -49,29 +50,22 @@ class QuickTaskConverter(TaskConverter):
         # Ids stay UUIDs here: orjson writes them as the same strings, much faster than str().
         parent = task.workflow.tasks.get(task._parent)
         internal = task.internal_data
-        dct = {
-            "id": task.id,
-            "parent": None,
-            "children": task._children,
-            "last_state_change": task.last_state_change,
-            "state": task._state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": internal if _plain(internal) else self.registry.convert(internal),
-        }
+        if internal and not _plain(internal):
+            internal = self.registry.convert(internal)
         if parent is None:
-            dct["data"], dct["delta"] = task.data, {}
+            parent_id, data, delta = None, task.data, {}
         else:
             # Like SpiffWorkflow: a task stores only what differs from its parent's data.
             mine, theirs = task.data, parent.data
-            dct["parent"] = task._parent
-            dct["data"] = {}
-            dct["delta"] = {
-                "updates": {k: v for k, v in mine.items() if k not in theirs or theirs[k] != v},
-                "deletions": [k for k in theirs if k not in mine],
+            parent_id, data = task._parent, {}
+            delta = {
+                "updates": {k: v for k, v in mine.items() if theirs.get(k, _ABSENT) != v},
+                "deletions": [] if theirs.keys() <= mine.keys() else [k for k in theirs if k not in mine],
             }
-        dct["typename"] = "Task"
-        return dct
+        return {"id": task.id, "parent": parent_id, "children": task._children,
+                "last_state_change": task.last_state_change, "state": task._state, "task_spec": task.task_spec.name,
+                "triggered": task.triggered, "internal_data": internal, "data": data, "delta": delta,
+                "typename": "Task"}
 
     def from_dict(self, dct, workflow, uuid=UUID):
         spec = workflow.spec.task_specs.get(dct["task_spec"])

@@ -129,12 +129,12 @@ class Engine(TimerActions):
         before = snapshot(workflow)
         # Timers already due fire first, as they would have if the worker were never late: a
         # deadline that passed before this action is on record before the action is.
-        self._catch_up(workflow, before)
+        stepped = self._catch_up(workflow, before)
         task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"任务 {task_id} 当前不可办理（期限已过，该环节已被撤销）")
         now = self.clock()
-        early = fired_since(workflow, before)
+        early = fired_since(workflow, before) if stepped else {}
         events = _timer_events(instance.id, early, actor, now)
         task.data.update(data)
         done = {"status": "completed", "completed_at": now, "completed_by": actor,
@@ -231,13 +231,18 @@ class Engine(TimerActions):
             return TaskAlreadyDone(task_id, row.completed_by, as_utc(row.completed_at))
         return Conflict(f"任务 {task_id} 已撤销，无需办理")
 
-    def _catch_up(self, workflow, before: Snapshot) -> None:
-        """Fire the timers that came due while the instance was saved, and step on from them."""
+    def _catch_up(self, workflow, before: Snapshot) -> bool:
+        """Fire the timers that came due while the instance was saved, and step on from them.
+
+        Returns whether anything had to run.
+        """
         now = self.clock()
         due = any(at is None or at <= now for at in before.timers.values())
-        if due or any(not t.task_spec.manual for t in ready_tasks(workflow)):
-            self._run(workflow.refresh_timers)
-            self._steps(workflow)
+        if not due and not any(not t.task_spec.manual for t in ready_tasks(workflow)):
+            return False
+        self._run(workflow.refresh_timers)
+        self._steps(workflow)
+        return True
 
     def _steps(self, workflow) -> None:
         # do_engine_steps ends by refreshing timers, which can make a due timer ready without
@@ -301,7 +306,7 @@ class Engine(TimerActions):
         fired = fired_since(workflow, before) if before is not None else {}
         sync_timer_jobs(tx, instance, workflow, now, before, fired=set(fired))
         events += _timer_events(instance.id, {g: f for g, f in fired.items() if g not in recorded}, actor, now)
-        if workflow.is_completed():
+        if instance.status == "completed":
             events.append(store.event(instance.id, "instance_completed", actor, now, instance.end_event))
         tx.insert_events(events)
         return Outcome(instance.id, instance.version, instance.status, instance.end_event,

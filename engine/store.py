@@ -146,7 +146,7 @@ class Dialect:
         self._pyformat = dialect.loaded_dbapi.paramstyle in ("pyformat", "format")
         self._sql: dict[str, str] = {}
         impl = DateTime(timezone=True).dialect_impl(dialect)
-        self.bind_date = impl.bind_processor(dialect)
+        self.bind_date = _sqlite_datetime if dialect.name == "sqlite" else impl.bind_processor(dialect)
         self.read_date = impl.result_processor(dialect, None)
 
     def text(self, sql: str) -> str:
@@ -170,6 +170,11 @@ class Dialect:
 _dialects: dict[str, Dialect] = {}
 
 
+def _sqlite_datetime(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite (its wall-clock fields, to the microsecond)."""
+    return value.isoformat(" ", "microseconds")[:26]
+
+
 class Tx:
     """One action's transaction: the caller's session, and its connection for the statements above."""
 
@@ -178,6 +183,7 @@ class Tx:
             session.flush()  # what the caller added goes first, as it would before any query
         self.session = session
         self.conn: Connection = session.connection()
+        self.raw = self.conn.connection.driver_connection
         name = self.conn.dialect.name
         self.dialect = _dialects.get(name) or _dialects.setdefault(name, Dialect(self.conn.dialect))
 
@@ -185,7 +191,7 @@ class Tx:
         """Run one statement and return the driver's cursor. Raises SQLAlchemy's DBAPIError subclasses."""
         text, bound = self.dialect.text(sql), self.dialect.bind(params)
         try:
-            return self.conn.connection.driver_connection.execute(text, bound)
+            return self.raw.execute(text, bound)
         except self.dialect.errors as err:
             raise self._wrapped(text, bound, err) from err
 
@@ -194,7 +200,7 @@ class Tx:
             return
         text, bound = self.dialect.text(sql), [self.dialect.bind(row) for row in rows]
         try:
-            self.conn.connection.driver_connection.cursor().executemany(text, bound)
+            self.raw.cursor().executemany(text, bound)
         except self.dialect.errors as err:
             raise self._wrapped(text, bound, err) from err
 
@@ -241,6 +247,8 @@ class Tx:
 
     def in_step(self, model, ident, values: dict):
         """Bring the session's object of that row, if it holds one, in step with what was written."""
+        if not self.session.identity_map:
+            return None
         found = self.session.identity_map.get(self.session.identity_key(model, (ident,)))
         if found is not None:
             for key, value in values.items():

@@ -4,6 +4,7 @@ These tests hold the quick converter and SpiffWorkflow's stock one side by side.
 """
 
 import zlib
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -119,3 +120,14 @@ def test_states_saved_compressed_still_load(platform):
     specs = platform.engine.specs.get(row.definition_id, None)
     old = zlib.compress(row.state, 1)
     assert as_json(CODEC.to_dict(CODEC.decode(old, *specs))) == as_json(CODEC.to_dict(CODEC.decode(row.state, *specs)))
+
+
+@pytest.mark.parametrize("value", [datetime(2026, 11, 24, 8, 0, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5, 6),
+                                   datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)])
+def test_dates_are_bound_for_sqlite_as_sqlalchemy_binds_them(value):
+    from sqlalchemy import DateTime, create_engine
+
+    from engine.store import _sqlite_datetime
+
+    dialect = create_engine("sqlite://").dialect
+    assert _sqlite_datetime(value) == DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)(value)
