@@ -8,6 +8,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # Compare status with these, written out in the SQL rather than bound: only a literal lets the
 # database match a query to the partial indexes below, which hold open tasks and pending jobs only.
 OPEN = literal_column("'open'")
+COMPLETED = literal_column("'completed'")
 PENDING = literal_column("'pending'")
 
 
@@ -71,7 +72,7 @@ class HumanTask(Base):
               "candidate_group", **_where("open")),
         Index("ix_human_task_open_user", "candidate_user", "assignee", **_where("open")),
         Index("ix_human_task_open_assignee", "assignee", **_where("open")),
-        Index("ix_human_task_completed_by", "completed_by", "completed_at"),
+        Index("ix_human_task_completed_by", "completed_by", "completed_at", **_where("completed")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +89,7 @@ class HumanTask(Base):
     candidate_user: Mapped[str | None] = mapped_column(String(100))
     assignee: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="open")
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by: Mapped[str | None] = mapped_column(String(100))
@@ -114,12 +115,15 @@ class DueJob(Base):
     """Something to do at a time: a BPMN timer or a reminder. Workers lease and fire these."""
 
     __tablename__ = "due_job"
-    __table_args__ = (Index("ix_due_job_pending", "due_at", **_where("pending")),)
+    __table_args__ = (
+        Index("ix_due_job_pending", "due_at", **_where("pending")),
+        Index("ix_due_job_instance", "instance_id", "task_guid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     kind: Mapped[str] = mapped_column(String(40))
-    task_guid: Mapped[str | None] = mapped_column(String(36), index=True)
+    task_guid: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(20), default="pending")

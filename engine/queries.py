@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from .models import OPEN, Event, HumanTask, ProcessDefinition, ProcessInstance
+from .models import COMPLETED, OPEN, Event, HumanTask, ProcessDefinition, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def is_offered_to(session: Session, task_id: int, actor: Actor) -> bool:
 
 def done_tasks(session: Session, user: str, process_key: str | None = None, limit=20, offset=0):
     """The user's 已办, newest first."""
-    query = select(HumanTask).where(HumanTask.completed_by == user, HumanTask.status == "completed")
+    query = select(HumanTask).where(HumanTask.completed_by == user, HumanTask.status == COMPLETED)
     if process_key:
         query = query.where(HumanTask.process_key == process_key)
     return list(session.scalars(query.order_by(HumanTask.completed_at.desc()).limit(limit).offset(offset)))
