@@ -3,11 +3,11 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .checkpoint import BACKSTOP_PAGES, Checkpointer
+from . import sqlite
+from .checkpoint import Checkpointer
 
 DEFAULT_URL = "sqlite:///instance/ysflow.sqlite3"
 
@@ -21,26 +21,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _tune_sqlite(sa_engine: SAEngine, immediate: bool) -> None:
-    @event.listens_for(sa_engine, "connect")
-    def _on_connect(dbapi_conn, _record):
-        # Let pysqlite leave transactions to us so BEGIN IMMEDIATE takes the write lock up front.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
-        cur.close()
-
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-
-    @event.listens_for(sa_engine, "begin")
-    def _on_begin(conn):
-        conn.connection.driver_connection.execute(begin)
-
-
 class Database:
     """Owns the connection pool; `transaction()` is the unit of one user action."""
 
@@ -51,12 +31,13 @@ class Database:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.sa_engine = create_engine(self.url, **kwargs)
         self._read_engine = self.sa_engine
-        self._checkpointer = None
+        self._checkpointer = self._writer = None
         if self.is_sqlite:
             # Writers take SQLite's write lock at BEGIN; readers use a second pool that does not.
-            _tune_sqlite(self.sa_engine, immediate=True)
+            sqlite.tune(self.sa_engine, immediate=True)
+            self._writer = sqlite.Writer(self.sa_engine)
             self._read_engine = create_engine(self.url, **kwargs)
-            _tune_sqlite(self._read_engine, immediate=False)
+            sqlite.tune(self._read_engine, immediate=False)
             path = self.sa_engine.url.database
             if path and path != ":memory:" and not path.startswith("file:"):
                 self._checkpointer = Checkpointer(path)
@@ -73,18 +54,17 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Yield a session; commit when the block ends, roll everything back on any error."""
+        """Yield a session; commit when the block ends, roll everything back on any error.
+
+        On SQLite the session writes through the process's writer connection (see engine.sqlite).
+        """
+        if self._writer is None:
+            yield from _committed(self._sessions())
+            return
         if self._checkpointer is not None:
             self._checkpointer.ensure_running()
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._writer.connection() as conn:
+            yield from _committed(self._sessions(bind=conn))
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -99,5 +79,18 @@ class Database:
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        if self._writer is not None:
+            self._writer.close()
         self.sa_engine.dispose()
         self._read_engine.dispose()
+
+
+def _committed(session: Session) -> Iterator[Session]:
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,49 @@
+"""SQLite: a process writes through one connection, which its threads take in turn."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.models import ProcessInstance
+from workflows.services import start_process
+
+from .helpers import CASE, RECTIFIED, complete, start, task_of
+
+
+def test_threads_writing_at_once_all_get_through(sqlite_platform):
+    cases = [start(sqlite_platform, "inspector", "rectification", CASE) for _ in range(8)]
+    errors = []
+
+    def rectify(out):
+        try:
+            complete(sqlite_platform, "unit", task_of(out, "rectify"), RECTIFIED)
+        except Exception as err:  # noqa: BLE001 - the test reports whatever a thread raised
+            errors.append(err)
+
+    threads = [threading.Thread(target=rectify, args=(out,)) for out in cases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with sqlite_platform.db.reading() as session:
+        versions = session.scalars(select(ProcessInstance.version)).all()
+    assert sorted(versions) == [2] * 8
+
+
+def test_a_write_transaction_cannot_open_inside_another_in_one_thread(sqlite_platform):
+    with sqlite_platform.db.transaction(), pytest.raises(RuntimeError):
+        with sqlite_platform.db.transaction():
+            pass
+
+
+def test_a_failed_transaction_leaves_the_writer_ready_for_the_next(sqlite_platform):
+    with pytest.raises(RuntimeError), sqlite_platform.db.transaction() as session:
+        start_count = session.scalar(select(func.count()).select_from(ProcessInstance))
+        start_process(sqlite_platform, session, "inspector", "rectification", dict(CASE))
+        raise RuntimeError("the caller's own write failed")
+    out = start(sqlite_platform, "inspector", "rectification", CASE)
+    with sqlite_platform.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == start_count + 1
+    assert out.new_tasks
