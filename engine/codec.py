@@ -58,10 +58,13 @@ class QuickTaskConverter(TaskConverter):
             # Like SpiffWorkflow: a task stores only what differs from its parent's data.
             mine, theirs = task.data, parent.data
             parent_id, data = task._parent, {}
-            delta = {
-                "updates": {k: v for k, v in mine.items() if theirs.get(k, _ABSENT) != v},
-                "deletions": [] if theirs.keys() <= mine.keys() else [k for k in theirs if k not in mine],
-            }
+            if mine == theirs:  # most tasks carry their parent's data unchanged
+                delta = {"updates": {}, "deletions": []}
+            else:
+                delta = {
+                    "updates": {k: v for k, v in mine.items() if theirs.get(k, _ABSENT) != v},
+                    "deletions": [] if theirs.keys() <= mine.keys() else [k for k in theirs if k not in mine],
+                }
         return {"id": task.id, "parent": parent_id, "children": task._children,
                 "last_state_change": task.last_state_change, "state": task._state, "task_spec": task.task_spec.name,
                 "triggered": task.triggered, "internal_data": internal, "data": data, "delta": delta,

@@ -6,6 +6,8 @@ before a task completes we clear the output collection of every multi-instance t
 into, unless that task writes its results back into its input collection.
 """
 
+from weakref import WeakKeyDictionary
+
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
@@ -18,10 +20,22 @@ def _next_multi_instance(task_spec, depth: int = 0):
             yield from _next_multi_instance(output, depth + 1)
 
 
+_RESETS = WeakKeyDictionary()
+
+
 def reset_multi_instance_outputs(task) -> None:
     """Called before `task` completes: empty the output collections it is about to feed."""
-    for spec in _next_multi_instance(task.task_spec):
-        output, source = spec.data_output, spec.data_input
-        if output is None or (source is not None and source.bpmn_id == output.bpmn_id):
-            continue
-        task.data.pop(output.bpmn_id, None)
+    for name in _outputs_to_reset(task.task_spec):
+        task.data.pop(name, None)
+
+
+def _outputs_to_reset(task_spec) -> tuple:
+    # Called for every task that completes; specs never change, so each is looked at once.
+    found = _RESETS.get(task_spec)
+    if found is None:
+        found = _RESETS[task_spec] = tuple(
+            spec.data_output.bpmn_id for spec in _next_multi_instance(task_spec)
+            if spec.data_output is not None
+            and (spec.data_input is None or spec.data_input.bpmn_id != spec.data_output.bpmn_id))
+    return found
+

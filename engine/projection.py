@@ -40,7 +40,7 @@ def _tasks_in(workflow, state):
     # The task dictionaries hold every task; reading them is cheaper than walking the tree.
     for each in (workflow, *getattr(workflow, "subprocesses", {}).values()):
         for task in each.tasks.values():
-            if task.state == state:
+            if task._state == state:
                 yield task
 
 

@@ -169,13 +169,12 @@ class Engine(TimerActions):
         return session.get(HumanTask, row.id)
 
     def record(self, session: Session, instance_id: int, kind: str, actor: str | None,
-               task_id: int | None = None, opinion: str | None = None, data: dict | None = None) -> dict:
-        """Append an event of the caller's own (催办, 督办 …) to an instance's history; returns its row."""
+               task_id: int | None = None, opinion: str | None = None, data: dict | None = None) -> None:
+        """Append an event of the caller's own (催办, 督办 …) to an instance's history. Raises InstanceNotFound."""
         tx = Tx(session)
         self._instance(tx, instance_id)
-        event = store.event(instance_id, kind, actor, self.clock(), None, task_id, opinion, dict(data or {}))
-        tx.insert_events([event])
-        return event
+        tx.insert_events([store.event(instance_id, kind, actor, self.clock(), None, task_id, opinion,
+                                      dict(data or {}))])
 
     def load_workflow(self, session: Session, instance_id: int):
         """The live workflow of an instance, for diagram highlighting and migrations."""
@@ -269,6 +268,9 @@ class Engine(TimerActions):
     def _apply_status(self, instance: InstanceRow, workflow, now) -> None:
         last = workflow.last_task or workflow.task_tree
         instance.data = json_safe(last.data)
+        # SpiffWorkflow's own check walks the tree; a task not yet finished is found sooner in the table.
+        if not workflow.completed and any(not t._state & TaskState.FINISHED_MASK for t in workflow.tasks.values()):
+            return
         if workflow.is_completed():
             instance.status = "completed"
             instance.ended_at = now
@@ -280,12 +282,16 @@ class Engine(TimerActions):
 
     def _save(self, tx: Tx, instance: InstanceRow, workflow, now) -> None:
         """Write the workflow over the version it was loaded at. Raises StaleVersion if that moved on."""
-        expected = instance.version
+        expected, status = instance.version, instance.status
         self._apply_status(instance, workflow, now)
         instance.state = self._dump(workflow)
-        saved = tx.run(store.SAVE_INSTANCE, id=instance.id, expected=expected, state=instance.state,
-                       version=expected + 1, status=instance.status, end_event=instance.end_event,
-                       data=instance.data, now=now, ended_at=instance.ended_at)
+        if instance.status == status:
+            saved = tx.run(store.SAVE_STEP, id=instance.id, expected=expected, state=instance.state,
+                           version=expected + 1, data=instance.data, now=now)
+        else:
+            saved = tx.run(store.SAVE_ENDED, id=instance.id, expected=expected, state=instance.state,
+                           version=expected + 1, status=instance.status, end_event=instance.end_event,
+                           data=instance.data, now=now, ended_at=instance.ended_at)
         if saved.rowcount != 1:
             raise StaleVersion(instance.id, expected, tx.scalar(store.INSTANCE_VERSION, id=instance.id))
         instance.version = expected + 1

@@ -93,7 +93,11 @@ INSERT INTO process_instance (definition_id, process_key, status, end_event, ver
                               started_by, started_at, updated_at, ended_at)
 VALUES (:definition_id, :process_key, :status, :end_event, 1, :state, :data, :actor, :now, :now, :ended_at)
 RETURNING id"""
-SAVE_INSTANCE = """
+# While the status stays, its columns are left out: SQLite rewrites the index of every column set.
+SAVE_STEP = """
+UPDATE process_instance SET state = :state, version = :version, data = :data, updated_at = :now
+WHERE id = :id AND version = :expected"""
+SAVE_ENDED = """
 UPDATE process_instance SET state = :state, version = :version, status = :status, end_event = :end_event,
        data = :data, updated_at = :now, ended_at = :ended_at
 WHERE id = :id AND version = :expected"""
@@ -144,27 +148,32 @@ class Dialect:
         self.dialect = dialect
         self.errors = dialect.loaded_dbapi.Error
         self._pyformat = dialect.loaded_dbapi.paramstyle in ("pyformat", "format")
-        self._sql: dict[str, str] = {}
+        self._sql: dict[str, tuple] = {}
         impl = DateTime(timezone=True).dialect_impl(dialect)
         self.bind_date = _sqlite_datetime if dialect.name == "sqlite" else impl.bind_processor(dialect)
         self.read_date = impl.result_processor(dialect, None)
 
-    def text(self, sql: str) -> str:
+    def prepare(self, sql: str) -> tuple:
+        """The statement in this driver's words, with the names of its date and JSON parameters."""
         found = self._sql.get(sql)
         if found is None:
-            found = self._sql[sql] = _NAMED.sub(r"%(\1)s", sql) if self._pyformat else sql
+            names = set(_NAMED.findall(sql))
+            dates = tuple(names & _DATES) if self.bind_date is not None else ()
+            found = self._sql[sql] = (_NAMED.sub(r"%(\1)s", sql) if self._pyformat else sql, dates,
+                                      tuple(names & _JSON))
         return found
 
-    def bind(self, params: dict) -> dict:
-        bound = dict(params)
-        for key, value in params.items():
-            if value is None:
-                continue
-            if key in _JSON:
-                bound[key] = orjson.dumps(value).decode()
-            elif key in _DATES and self.bind_date is not None:
-                bound[key] = self.bind_date(value)
-        return bound
+    def bind(self, params: dict, dates: tuple, json: tuple) -> dict:
+        """`params` (a dictionary of the caller's own) with dates and JSON values as the driver takes them."""
+        for key in dates:
+            value = params[key]
+            if value is not None:
+                params[key] = self.bind_date(value)
+        for key in json:
+            value = params[key]
+            if value is not None:
+                params[key] = orjson.dumps(value).decode()
+        return params
 
 
 _dialects: dict[str, Dialect] = {}
@@ -189,16 +198,19 @@ class Tx:
 
     def run(self, sql: str, **params):
         """Run one statement and return the driver's cursor. Raises SQLAlchemy's DBAPIError subclasses."""
-        text, bound = self.dialect.text(sql), self.dialect.bind(params)
+        text, dates, json = self.dialect.prepare(sql)
+        bound = self.dialect.bind(params, dates, json)
         try:
             return self.raw.execute(text, bound)
         except self.dialect.errors as err:
             raise self._wrapped(text, bound, err) from err
 
     def run_many(self, sql: str, rows: list[dict]) -> None:
+        """Run one statement for each row; the rows are bound in place."""
         if not rows:
             return
-        text, bound = self.dialect.text(sql), [self.dialect.bind(row) for row in rows]
+        text, dates, json = self.dialect.prepare(sql)
+        bound = [self.dialect.bind(row, dates, json) for row in rows]
         try:
             self.raw.cursor().executemany(text, bound)
         except self.dialect.errors as err:
