@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from . import statements as sql
 from . import store
 from .clock import parse_instant
 from .store import OpenedTask, Tx
@@ -114,11 +115,11 @@ def sync_human_tasks(tx: Tx, instance, workflow, assigner: Assigner, now, actor:
     """
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     if before is None:
-        known = {guid for (guid,) in tx.run(store.OPEN_TASK_GUIDS, instance=instance.id)}
+        known = {guid for (guid,) in tx.run(sql.OPEN_TASK_GUIDS, instance=instance.id)}
     else:
         known = set(before.ready) - {completed_guid}
     for guid in sorted(known - set(ready)):
-        for task_id, element_id in tx.run(store.CANCEL_TASK, instance=instance.id, guid=guid, now=now).fetchall():
+        for task_id, element_id in tx.run(sql.CANCEL_TASK, instance=instance.id, guid=guid, now=now).fetchall():
             events.append(store.event(instance.id, "task_cancelled", actor, now, element_id, task_id))
     created = []
     for guid, task in ready.items():
@@ -133,7 +134,7 @@ def sync_human_tasks(tx: Tx, instance, workflow, assigner: Assigner, now, actor:
             "candidate_role": who.role, "candidate_user": who.user, "assignee": None, "status": "open",
             "due_at": parse_instant(who.due_at), "created_at": now, "completed_at": None, "completed_by": None,
         }
-        row = OpenedTask(tx.scalar(store.INSERT_TASK, **values), **values)
+        row = OpenedTask(tx.scalar(sql.INSERT_TASK, **values), **values)
         created.append(row)
         events.append(store.event(instance.id, "task_created", actor, now, row.element_id, row.id,
                                   data={"unit": row.candidate_unit, "group": row.candidate_group,
@@ -151,7 +152,7 @@ def sync_timer_jobs(tx: Tx, instance, workflow, now, before: Snapshot | None = N
     waiting = {str(t.id): t for t in waiting_timers(workflow)}
     known = tx.pending_timer_jobs(instance.id) if before is None else before.timers
     gone = set(known) - set(waiting)
-    tx.run_many(store.CLOSE_TIMER_JOB, [
+    tx.run_many(sql.CLOSE_TIMER_JOB, [
         {"instance": instance.id, "guid": guid, "status": "fired" if guid in fired else "obsolete",
          "fired_at": now if guid in fired else None} for guid in sorted(gone)])
     fresh, moved = [], []
@@ -164,5 +165,5 @@ def sync_timer_jobs(tx: Tx, instance, workflow, now, before: Snapshot | None = N
                           "payload": {"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id}})
         elif due != known[guid]:
             moved.append({"instance": instance.id, "guid": guid, "due": due})
-    tx.run_many(store.MOVE_TIMER_JOB, moved)
-    tx.run_many(store.INSERT_TIMER_JOB, fresh)
+    tx.run_many(sql.MOVE_TIMER_JOB, moved)
+    tx.run_many(sql.INSERT_TIMER_JOB, fresh)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import definitions, store
+from . import statements as sql
 from .clock import as_utc, utcnow
 from .codec import UnsavableData
 from .db import Database
@@ -95,7 +96,7 @@ class Engine(TimerActions):
         Raises DefinitionNotFound, ScriptRefused or ExecutionFailed; nothing is written then.
         """
         tx = Tx(session)
-        definition_id = tx.scalar(store.LATEST_DEFINITION, key=process_key)
+        definition_id = tx.scalar(sql.LATEST_DEFINITION, key=process_key)
         if definition_id is None:
             raise DefinitionNotFound(process_key)
         spec, subs = self._specs(tx, definition_id)
@@ -106,7 +107,7 @@ class Engine(TimerActions):
         instance = InstanceRow(None, definition_id, process_key, 1, "running", None, b"")
         self._apply_status(instance, workflow, now)
         instance.state = self._dump(workflow)
-        instance.id = tx.scalar(store.INSERT_INSTANCE, definition_id=definition_id, process_key=process_key,
+        instance.id = tx.scalar(sql.INSERT_INSTANCE, definition_id=definition_id, process_key=process_key,
                                 status=instance.status, end_event=instance.end_event, state=instance.state,
                                 data=instance.data, actor=actor, now=now, ended_at=instance.ended_at)
         events = [store.event(instance.id, "instance_started", actor, now, data=json_safe(data))]
@@ -139,7 +140,7 @@ class Engine(TimerActions):
         task.data.update(data)
         done = {"status": "completed", "completed_at": now, "completed_by": actor,
                 "assignee": row.assignee or actor}
-        if tx.run(store.COMPLETE_TASK, id=row.id, now=now, actor=actor, assignee=done["assignee"]).rowcount != 1:
+        if tx.run(sql.COMPLETE_TASK, id=row.id, now=now, actor=actor, assignee=done["assignee"]).rowcount != 1:
             raise self._why_not_open(session, task_id)
         reset_multi_instance_outputs(task)
         self._run(task.run)
@@ -158,7 +159,7 @@ class Engine(TimerActions):
         tx = Tx(session)
         row = self._open_task(tx, task_id)
         if row.assignee != actor:
-            if tx.run(store.CLAIM_TASK, id=row.id, actor=actor).rowcount != 1:
+            if tx.run(sql.CLAIM_TASK, id=row.id, actor=actor).rowcount != 1:
                 fresh = tx.task(row.id)
                 if fresh.status != "open":
                     raise self._why_not_open(session, task_id)
@@ -184,7 +185,7 @@ class Engine(TimerActions):
     # -- internals -----------------------------------------------------------------------------
 
     def _specs(self, tx: Tx, definition_id: int):
-        return self.specs.get(definition_id, lambda: tx.scalar(store.SPEC_JSON, id=definition_id))
+        return self.specs.get(definition_id, lambda: tx.scalar(sql.SPEC_JSON, id=definition_id))
 
     def _load(self, tx: Tx, instance: InstanceRow):
         """The spec and the workflow of an instance: the one its last save left, or decoded from its state."""
@@ -286,14 +287,14 @@ class Engine(TimerActions):
         self._apply_status(instance, workflow, now)
         instance.state = self._dump(workflow)
         if instance.status == status:
-            saved = tx.run(store.SAVE_STEP, id=instance.id, expected=expected, state=instance.state,
+            saved = tx.run(sql.SAVE_STEP, id=instance.id, expected=expected, state=instance.state,
                            version=expected + 1, data=instance.data, now=now)
         else:
-            saved = tx.run(store.SAVE_ENDED, id=instance.id, expected=expected, state=instance.state,
+            saved = tx.run(sql.SAVE_ENDED, id=instance.id, expected=expected, state=instance.state,
                            version=expected + 1, status=instance.status, end_event=instance.end_event,
                            data=instance.data, now=now, ended_at=instance.ended_at)
         if saved.rowcount != 1:
-            raise StaleVersion(instance.id, expected, tx.scalar(store.INSTANCE_VERSION, id=instance.id))
+            raise StaleVersion(instance.id, expected, tx.scalar(sql.INSTANCE_VERSION, id=instance.id))
         instance.version = expected + 1
         tx.in_step(ProcessInstance, instance.id, {
             "version": instance.version, "status": instance.status, "end_event": instance.end_event,

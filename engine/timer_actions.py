@@ -6,6 +6,7 @@ A mixin of `Engine`; it uses the engine's load, step, save and projection intern
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
+from . import statements as sql
 from . import store
 from .clock import parse_instant
 from .errors import Conflict
@@ -69,12 +70,12 @@ class TimerActions:
         merged = {**tx.instance_data(instance.id), **json_safe(data)}
         self._save(tx, instance, workflow, now)
         # The instance keeps the data it had, with the new values over it (not the task's view of it).
-        tx.run(store.SET_INSTANCE_DATA, id=instance.id, data=merged)
+        tx.run(sql.SET_INSTANCE_DATA, id=instance.id, data=merged)
         instance.data = merged
         tx.in_step(ProcessInstance, instance.id, {"data": merged})
         due = parse_instant(self.assigner(row.lane, row.element_id, row.process_key, task.data).due_at)
         if due is not None:
-            tx.run(store.MOVE_TASK_DUE, id=row.id, due=due)
+            tx.run(sql.MOVE_TASK_DUE, id=row.id, due=due)
             tx.in_step(HumanTask, row.id, {"due_at": due})
         events = [store.event(instance.id, kind, actor, now, row.element_id, row.id, opinion, json_safe(data))]
         outcome = self._after_step(tx, instance, workflow, actor, now, None, events)

@@ -1,0 +1,64 @@
+"""The SQL of the statements every action runs, in the engine's own words.
+
+Named parameters (``:name``) are turned into each driver's style by `engine.store`; parameters
+named like dates or JSON columns are bound as SQLAlchemy would bind those columns.
+"""
+
+TASK_WITH_INSTANCE = """
+SELECT t.id, t.instance_id, t.process_key, t.task_guid, t.element_id, t.lane, t.status, t.assignee,
+       i.definition_id, i.version, i.status, i.end_event, i.state
+FROM human_task t JOIN process_instance i ON i.id = t.instance_id WHERE t.id = :id"""
+TASK = """SELECT id, instance_id, process_key, task_guid, element_id, lane, status, assignee
+FROM human_task WHERE id = :id"""
+INSTANCE = """SELECT id, definition_id, process_key, version, status, end_event, state
+FROM process_instance WHERE id = :id"""
+INSTANCE_VERSION = "SELECT version FROM process_instance WHERE id = :id"
+LATEST_DEFINITION = "SELECT id FROM process_definition WHERE key = :key ORDER BY version DESC LIMIT 1"
+SPEC_JSON = "SELECT spec_json FROM process_definition WHERE id = :id"
+
+INSERT_INSTANCE = """
+INSERT INTO process_instance (definition_id, process_key, status, end_event, version, state, data,
+                              started_by, started_at, updated_at, ended_at)
+VALUES (:definition_id, :process_key, :status, :end_event, 1, :state, :data, :actor, :now, :now, :ended_at)
+RETURNING id"""
+# While the status stays, its columns are left out: SQLite rewrites the index of every column set.
+SAVE_STEP = """
+UPDATE process_instance SET state = :state, version = :version, data = :data, updated_at = :now
+WHERE id = :id AND version = :expected"""
+SAVE_ENDED = """
+UPDATE process_instance SET state = :state, version = :version, status = :status, end_event = :end_event,
+       data = :data, updated_at = :now, ended_at = :ended_at
+WHERE id = :id AND version = :expected"""
+SET_INSTANCE_DATA = "UPDATE process_instance SET data = :data WHERE id = :id"
+
+COMPLETE_TASK = """
+UPDATE human_task SET status = 'completed', completed_at = :now, completed_by = :actor, assignee = :assignee
+WHERE id = :id AND status = 'open'"""
+CLAIM_TASK = "UPDATE human_task SET assignee = :actor WHERE id = :id AND status = 'open' AND assignee IS NULL"
+MOVE_TASK_DUE = "UPDATE human_task SET due_at = :due WHERE id = :id"
+TASK_COLUMNS = ("instance_id", "process_key", "task_guid", "element_id", "name", "lane", "title", "candidate_unit",
+                "candidate_group", "candidate_role", "candidate_user", "assignee", "status", "due_at", "created_at",
+                "completed_at", "completed_by")
+INSERT_TASK = (f"INSERT INTO human_task ({', '.join(TASK_COLUMNS)}) "
+               f"VALUES ({', '.join(':' + c for c in TASK_COLUMNS)}) RETURNING id")
+OPEN_TASK_GUIDS = "SELECT task_guid FROM human_task WHERE instance_id = :instance AND status = 'open'"
+CANCEL_TASK = """
+UPDATE human_task SET status = 'cancelled', completed_at = :now
+WHERE instance_id = :instance AND task_guid = :guid AND status = 'open' RETURNING id, element_id"""
+
+INSERT_EVENT = """
+INSERT INTO event (instance_id, task_id, element_id, kind, actor, at, opinion, data)
+VALUES (:instance_id, :task_id, :element_id, :kind, :actor, :at, :opinion, :data)"""
+
+PENDING_TIMER_JOBS = """
+SELECT task_guid, due_at FROM due_job WHERE instance_id = :instance AND kind = 'timer' AND status = 'pending'"""
+INSERT_TIMER_JOB = """
+INSERT INTO due_job (instance_id, kind, task_guid, element_id, due_at, status, payload, attempts)
+VALUES (:instance, 'timer', :guid, :element_id, :due, 'pending', :payload, 0)"""
+CLOSE_TIMER_JOB = """
+UPDATE due_job SET status = :status, fired_at = :fired_at
+WHERE instance_id = :instance AND kind = 'timer' AND task_guid = :guid AND status = 'pending'"""
+MOVE_TIMER_JOB = """
+UPDATE due_job SET due_at = :due WHERE instance_id = :instance AND task_guid = :guid AND status = 'pending'"""
+
+INSTANCE_DATA = "SELECT data FROM process_instance WHERE id = :id"
