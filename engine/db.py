@@ -64,7 +64,12 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.ensure_running()
         with self._writer.connection() as conn:
-            yield from _committed(self._sessions(bind=conn))
+            session = self._sessions(bind=conn)
+            try:
+                yield from _committed(session)
+            finally:
+                # The connection goes back to the other threads: this session may not reach it again.
+                session.bind = None
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

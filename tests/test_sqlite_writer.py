@@ -47,3 +47,13 @@ def test_a_failed_transaction_leaves_the_writer_ready_for_the_next(sqlite_platfo
     with sqlite_platform.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(ProcessInstance)) == start_count + 1
     assert out.new_tasks
+
+
+def test_a_session_cannot_reach_the_writer_after_its_transaction(sqlite_platform):
+    from sqlalchemy import text
+    from sqlalchemy.exc import UnboundExecutionError
+
+    with sqlite_platform.db.transaction() as session:
+        session.execute(text("SELECT 1"))
+    with pytest.raises(UnboundExecutionError):
+        session.execute(text("SELECT 1"))
