@@ -47,10 +47,5 @@ class LiveWorkflows:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def forget(self, instance_id: int) -> None:
-        with self._lock:
-            self._entries.pop(instance_id, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+    def __contains__(self, instance_id: int) -> bool:
+        return instance_id in self._entries

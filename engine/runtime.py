@@ -112,7 +112,7 @@ class Engine(TimerActions):
                                 data=instance.data, actor=actor, now=now, ended_at=instance.ended_at)
         events = [store.event(instance.id, "instance_started", actor, now, data=json_safe(data))]
         outcome = self._after_step(tx, instance, workflow, actor, now, EMPTY, events)
-        self.live.put(instance.id, spec, instance.state, workflow)
+        self._keep(instance, spec, workflow)
         return outcome
 
     def complete(self, session: Session, task_id: int, actor: str, data: dict, opinion: str | None = None,
@@ -151,7 +151,7 @@ class Engine(TimerActions):
         tx.in_step(HumanTask, row.id, done)
         outcome = self._after_step(tx, instance, workflow, actor, now, before, events,
                                    completed_guid=row.task_guid, recorded=set(early))
-        self.live.put(instance.id, spec, instance.state, workflow)
+        self._keep(instance, spec, workflow)
         return outcome
 
     def claim(self, session: Session, task_id: int, actor: str) -> HumanTask:
@@ -195,6 +195,11 @@ class Engine(TimerActions):
             return spec, load_state(instance.state, spec, subs, self.script_engine)
         workflow.script_engine = self.script_engine
         return spec, workflow
+
+    def _keep(self, instance: InstanceRow, spec, workflow) -> None:
+        """Keep the workflow just saved for the instance's next action; a finished one has none."""
+        if instance.status == "running":
+            self.live.put(instance.id, spec, instance.state, workflow)
 
     def _dump(self, workflow) -> bytes:
         try:

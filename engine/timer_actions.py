@@ -30,7 +30,7 @@ class TimerActions:
         spec, workflow = self._load(tx, instance)
         task = find_task(workflow, job.task_guid) if job.task_guid else None
         if task is None or task.state != TaskState.WAITING:
-            self.live.put(instance.id, spec, instance.state, workflow)  # untouched: still what the row says
+            self._keep(instance, spec, workflow)  # untouched: still what the row says
             return None, []
         before = snapshot(workflow)
         task._set_internal_data(event_fired=True)
@@ -39,7 +39,7 @@ class TimerActions:
         now = self.clock()
         self._save(tx, instance, workflow, now)
         outcome = self._after_step(tx, instance, workflow, actor, now, before, [])
-        self.live.put(instance.id, spec, instance.state, workflow)
+        self._keep(instance, spec, workflow)
         return outcome, outcome.fired_timers
 
     def reschedule(self, session: Session, task_id: int, data: dict, actor: str, kind: str = "deadline_changed",
@@ -79,5 +79,5 @@ class TimerActions:
             tx.in_step(HumanTask, row.id, {"due_at": due})
         events = [store.event(instance.id, kind, actor, now, row.element_id, row.id, opinion, json_safe(data))]
         outcome = self._after_step(tx, instance, workflow, actor, now, None, events)
-        self.live.put(instance.id, spec, instance.state, workflow)
+        self._keep(instance, spec, workflow)
         return outcome

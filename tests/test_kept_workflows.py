@@ -17,8 +17,10 @@ def test_an_ordinary_flow_reuses_the_workflow_each_action_saved(platform):
     live = platform.engine.live
     out = start(platform, "inspector", "rectification", CASE)
     out = complete(platform, "unit", task_of(out, "rectify"), RECTIFIED)
-    complete(platform, "inspector", task_of(out, "verify"), {"decision": "pass"})
+    assert out.instance_id in live
+    out = complete(platform, "inspector", task_of(out, "verify"), {"decision": "pass"})
     assert (live.hits, live.misses) == (2, 0)
+    assert out.instance_id not in live  # a finished instance has no next action to keep it for
 
 
 def test_a_row_changed_by_another_process_is_read_from_the_row(platform):
