@@ -45,7 +45,7 @@ from .projection import (
 )
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, json_safe, load_state, new_workflow
-from .store import InstanceRow, OpenedTask, Tx
+from .store import InstanceRow, OpenedTask, TaskRow, Tx
 from .timer_actions import TimerActions
 
 
@@ -123,7 +123,7 @@ class Engine(TimerActions):
         `expected_version`), Conflict (a cancelled task), ScriptRefused or ExecutionFailed.
         """
         tx = Tx(session)
-        row, instance = self._open_task(tx, task_id, with_instance=True)
+        row, instance = self._open_task(tx, task_id)
         if expected_version is not None and expected_version != instance.version:
             raise StaleVersion(instance.id, expected_version, instance.version)
         spec, workflow = self._load(tx, instance)
@@ -157,10 +157,10 @@ class Engine(TimerActions):
     def claim(self, session: Session, task_id: int, actor: str) -> HumanTask:
         """Take an offered task as its assignee. Raises TaskNotFound, TaskAlreadyDone, TaskClaimedByOther."""
         tx = Tx(session)
-        row = self._open_task(tx, task_id)
+        row, _instance = self._open_task(tx, task_id)
         if row.assignee != actor:
             if tx.run(sql.CLAIM_TASK, id=row.id, actor=actor).rowcount != 1:
-                fresh = tx.task(row.id)
+                fresh, _instance = tx.task_with_instance(row.id)
                 if fresh.status != "open":
                     raise self._why_not_open(session, task_id)
                 raise TaskClaimedByOther(task_id, fresh.assignee)
@@ -213,17 +213,16 @@ class Engine(TimerActions):
             raise InstanceNotFound(instance_id)
         return instance
 
-    def _open_task(self, tx: Tx, task_id, with_instance: bool = False):
-        """The open task's row (and its instance's). Raises TaskNotFound, TaskAlreadyDone or Conflict."""
+    def _open_task(self, tx: Tx, task_id) -> tuple[TaskRow, InstanceRow]:
+        """The open task's row and its instance's. Raises TaskNotFound, TaskAlreadyDone or Conflict."""
         try:
             task_id = int(task_id)
         except (TypeError, ValueError):
             raise TaskNotFound(task_id) from None
-        found = tx.task_with_instance(task_id) if with_instance else tx.task(task_id)
+        found = tx.task_with_instance(task_id)
         if found is None:
             raise TaskNotFound(task_id)
-        row = found[0] if with_instance else found
-        if row.status != "open":
+        if found[0].status != "open":
             raise self._why_not_open(tx.session, task_id)
         return found
 

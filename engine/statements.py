@@ -8,8 +8,6 @@ TASK_WITH_INSTANCE = """
 SELECT t.id, t.instance_id, t.process_key, t.task_guid, t.element_id, t.lane, t.status, t.assignee,
        i.definition_id, i.version, i.status, i.end_event, i.state
 FROM human_task t JOIN process_instance i ON i.id = t.instance_id WHERE t.id = :id"""
-TASK = """SELECT id, instance_id, process_key, task_guid, element_id, lane, status, assignee
-FROM human_task WHERE id = :id"""
 INSTANCE = """SELECT id, definition_id, process_key, version, status, end_event, state
 FROM process_instance WHERE id = :id"""
 INSTANCE_VERSION = "SELECT version FROM process_instance WHERE id = :id"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .clock import as_utc
-from .statements import INSERT_EVENT, INSTANCE, INSTANCE_DATA, PENDING_TIMER_JOBS, TASK, TASK_WITH_INSTANCE
+from .statements import INSERT_EVENT, INSTANCE, INSTANCE_DATA, PENDING_TIMER_JOBS, TASK_WITH_INSTANCE
 
 
 @dataclass
@@ -178,10 +178,6 @@ class Tx:
         task = TaskRow(*row[:8])
         return task, InstanceRow(task.instance_id, row[8], task.process_key, *row[9:])
 
-    def task(self, task_id: int) -> TaskRow | None:
-        row = self.run(TASK, id=task_id).fetchone()
-        return TaskRow(*row) if row is not None else None
-
     def instance(self, instance_id) -> InstanceRow | None:
         row = self.run(INSTANCE, id=instance_id).fetchone()
         return InstanceRow(*row) if row is not None else None
@@ -199,15 +195,14 @@ class Tx:
     def insert_events(self, events: list[dict]) -> None:
         self.run_many(INSERT_EVENT, events)
 
-    def in_step(self, model, ident, values: dict):
+    def in_step(self, model, ident, values: dict) -> None:
         """Bring the session's object of that row, if it holds one, in step with what was written."""
         if not self.session.identity_map:
-            return None
+            return
         found = self.session.identity_map.get(self.session.identity_key(model, (ident,)))
         if found is not None:
             for key, value in values.items():
                 set_committed_value(found, key, value)
-        return found
 
 
 def event(instance_id, kind: str, actor, at, element_id=None, task_id=None, opinion=None, data=None) -> dict:

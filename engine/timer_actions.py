@@ -52,7 +52,7 @@ class TimerActions:
         ScriptRefused or ExecutionFailed.
         """
         tx = Tx(session)
-        row, instance = self._open_task(tx, task_id, with_instance=True)
+        row, instance = self._open_task(tx, task_id)
         spec, workflow = self._load(tx, instance)
         task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
