@@ -129,7 +129,8 @@ def cmd_bench(platform, args):
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "engine_throughput.py"
     if not script.is_file():
         raise SystemExit("错误：基准脚本只在源码目录中提供（benchmarks/engine_throughput.py）")
-    sys.argv = [str(script), "--instances", str(args.instances), "--inbox-rows", str(args.inbox_rows)]
+    sys.argv = [str(script), "--instances", str(args.instances), "--rounds", str(args.rounds),
+                "--inbox-rows", str(args.inbox_rows)]
     runpy.run_path(str(script), run_name="__main__")
 
 
@@ -173,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-exit", type=float, default=None, help="连续空闲该秒数后退出（默认一直运行）")
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("bench", help="运行引擎吞吐量基准")
-    p.add_argument("--instances", type=int, default=300)
+    p.add_argument("--instances", type=int, default=200, help="每种方式每轮的实例数")
+    p.add_argument("--rounds", type=int, default=5, help="三种方式轮流运行的轮数")
     p.add_argument("--inbox-rows", type=int, default=100_000)
     p.set_defaults(func=cmd_bench)
     return parser
