@@ -64,10 +64,25 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.ensure_running()
         with self._writer.connection() as conn:
-            session = self._sessions(bind=conn)
+            # The transaction is the connection's, begun here; the session joins it when it is
+            # first used and may roll it back, but only this block commits it. An action that
+            # uses no ORM objects (the engine's own statements run on `conn`) pays for no session
+            # transaction at all.
+            outer = conn.begin()
+            session = self._sessions(bind=conn, join_transaction_mode="rollback_only")
             try:
-                yield from _committed(session)
+                yield session
+                if session.in_transaction() or session.new or session.dirty or session.deleted:
+                    session.commit()  # flushes and ends the session's part; `outer` stays open
+                outer.commit()
+            except BaseException:
+                if session.in_transaction():
+                    session.rollback()
+                if outer.is_active:
+                    outer.rollback()
+                raise
             finally:
+                session.close()
                 # The connection goes back to the other threads: this session may not reach it again.
                 session.bind = None
 

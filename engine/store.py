@@ -133,7 +133,11 @@ class Tx:
         if session.new or session.dirty or session.deleted:
             session.flush()  # what the caller added goes first, as it would before any query
         self.session = session
-        self.conn: Connection = session.connection()
+        bind = session.bind
+        # On SQLite the session is bound to the writer connection, already in the action's
+        # transaction (engine.db); elsewhere the session's own connection is the one.
+        self.conn: Connection = bind if isinstance(bind, Connection) and bind.in_transaction() \
+            else session.connection()
         self.raw = self.conn.connection.driver_connection
         name = self.conn.dialect.name
         self.dialect = _dialects.get(name) or _dialects.setdefault(name, Dialect(self.conn.dialect))
