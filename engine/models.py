@@ -16,6 +16,12 @@ def _where(status: str) -> dict:
     return {"sqlite_where": text(f"status = '{status}'"), "postgresql_where": text(f"status = '{status}'")}
 
 
+def _inbox(name: str, way: str, *columns: str) -> Index:
+    """An index of the open tasks offered one way (`way` set), led by that way's column."""
+    where = text(f"status = 'open' AND {way} IS NOT NULL")
+    return Index(name, way, *columns, sqlite_where=where, postgresql_where=where)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -62,16 +68,17 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        # One index of open tasks per way a task reaches an inbox; the trailing columns answer
-        # the rest of the match from the index alone. A completed task just leaves them.
-        Index("ix_human_task_open_unit", "candidate_unit", "assignee", "candidate_user", "candidate_group",
-              "candidate_role", **_where("open")),
-        Index("ix_human_task_open_group", "candidate_group", "assignee", "candidate_user", "candidate_unit",
-              "candidate_role", **_where("open")),
-        Index("ix_human_task_open_role", "candidate_role", "assignee", "candidate_user", "candidate_unit",
-              "candidate_group", **_where("open")),
-        Index("ix_human_task_open_user", "candidate_user", "assignee", **_where("open")),
-        Index("ix_human_task_open_assignee", "assignee", **_where("open")),
+        # One index per way a task reaches an inbox, over the open tasks offered that way only:
+        # opening or closing a task writes the indexes of its own ways, not all five. The
+        # trailing columns answer the rest of the match from the index alone.
+        _inbox("ix_human_task_open_unit", "candidate_unit", "assignee", "candidate_user", "candidate_group",
+               "candidate_role"),
+        _inbox("ix_human_task_open_group", "candidate_group", "assignee", "candidate_user", "candidate_unit",
+               "candidate_role"),
+        _inbox("ix_human_task_open_role", "candidate_role", "assignee", "candidate_user", "candidate_unit",
+               "candidate_group"),
+        _inbox("ix_human_task_open_user", "candidate_user", "assignee"),
+        _inbox("ix_human_task_open_assignee", "assignee"),
         Index("ix_human_task_completed_by", "completed_by", "completed_at", **_where("completed")),
     )
 
