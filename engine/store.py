@@ -94,6 +94,7 @@ class Dialect:
         impl = DateTime(timezone=True).dialect_impl(dialect)
         self.bind_date = _sqlite_datetime if dialect.name == "sqlite" else impl.bind_processor(dialect)
         self.read_date = impl.result_processor(dialect, None)
+        self._last_date: tuple = (None, None)  # the last datetime bound, and what it was bound as
 
     def prepare(self, sql: str) -> tuple:
         """The statement in this driver's words, with the names of its date and JSON parameters."""
@@ -110,7 +111,11 @@ class Dialect:
         for key in dates:
             value = params[key]
             if value is not None:
-                params[key] = self.bind_date(value)
+                # An action stamps all its rows with one `now`: write that object out once.
+                last = self._last_date
+                if value is not last[0]:
+                    last = self._last_date = (value, self.bind_date(value))
+                params[key] = last[1]
         for key in json:
             value = params[key]
             if value is not None:
