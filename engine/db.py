@@ -64,25 +64,28 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.ensure_running()
         with self._writer.connection() as conn:
-            # The transaction is the connection's, begun here; the session joins it when it is
-            # first used and may roll it back, but only this block commits it. An action that
-            # uses no ORM objects (the engine's own statements run on `conn`) pays for no session
-            # transaction at all.
-            outer = conn.begin()
-            session = self._sessions(bind=conn, join_transaction_mode="rollback_only")
+            # The transaction is begun here, on the driver connection, and committed here. The
+            # engine's own statements run on that connection (engine.store) and need nothing
+            # more; SQLAlchemy's own transaction begins only if the session is used, and then
+            # commits this one (engine.sqlite does not begin twice).
+            driver = conn.connection.driver_connection
+            sqlite.run_on_driver(driver, "BEGIN IMMEDIATE")
+            session = self._sessions(bind=conn)
             try:
                 yield session
                 if session.in_transaction() or session.new or session.dirty or session.deleted:
-                    session.commit()  # flushes and ends the session's part; `outer` stays open
-                outer.commit()
+                    session.commit()
+                if driver.in_transaction:
+                    sqlite.run_on_driver(driver, "COMMIT")
             except BaseException:
                 if session.in_transaction():
                     session.rollback()
-                if outer.is_active:
-                    outer.rollback()
+                if driver.in_transaction:
+                    sqlite.run_on_driver(driver, "ROLLBACK")
                 raise
             finally:
-                session.close()
+                if session.in_transaction() or session.identity_map or session.new or session.deleted:
+                    session.close()  # a session never used holds nothing to let go of
                 # The connection goes back to the other threads: this session may not reach it again.
                 session.bind = None
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .checkpoint import BACKSTOP_PAGES
 
@@ -40,7 +40,17 @@ def tune(sa_engine: SAEngine, immediate: bool) -> None:
 
     @event.listens_for(sa_engine, "begin")
     def _on_begin(conn):
-        conn.connection.driver_connection.execute(begin)
+        driver = conn.connection.driver_connection
+        if not driver.in_transaction:  # an action's transaction is begun on the driver (engine.db)
+            driver.execute(begin)
+
+
+def run_on_driver(driver: sqlite3.Connection, statement: str) -> None:
+    """BEGIN IMMEDIATE, COMMIT or ROLLBACK on the driver; its errors come out as SQLAlchemy's, as from any statement."""
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as err:
+        raise DBAPIError.instance(statement, None, err, sqlite3.Error) from err
 
 
 class Writer:
@@ -70,7 +80,7 @@ class Writer:
             conn = self._conn
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._conn = self._engine.connect()
-            elif conn.in_transaction():
+            elif conn.in_transaction() or conn.connection.driver_connection.in_transaction:
                 conn.rollback()  # never lend a transaction someone left open
             yield conn
         finally:

@@ -141,8 +141,7 @@ class Tx:
         bind = session.bind
         # On SQLite the session is bound to the writer connection, already in the action's
         # transaction (engine.db); elsewhere the session's own connection is the one.
-        self.conn: Connection = bind if isinstance(bind, Connection) and bind.in_transaction() \
-            else session.connection()
+        self.conn: Connection = bind if isinstance(bind, Connection) else session.connection()
         self.raw = self.conn.connection.driver_connection
         name = self.conn.dialect.name
         self.dialect = _dialects.get(name) or _dialects.setdefault(name, Dialect(self.conn.dialect))

@@ -57,3 +57,30 @@ def test_a_session_cannot_reach_the_writer_after_its_transaction(sqlite_platform
         session.execute(text("SELECT 1"))
     with pytest.raises(UnboundExecutionError):
         session.execute(text("SELECT 1"))
+
+
+def test_a_writer_locked_out_by_another_process_gets_a_clear_error_and_recovers(tmp_path, monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from engine import sqlite as engine_sqlite
+    from engine.db import Database
+
+    monkeypatch.setattr(engine_sqlite, "BUSY_TIMEOUT_S", 0)
+    db = Database(f"sqlite:///{tmp_path}/locked.sqlite3")
+    try:
+        with db.transaction() as session:
+            session.connection().exec_driver_sql("CREATE TABLE note (text TEXT)")
+        other = sqlite3.connect(tmp_path / "locked.sqlite3", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"), db.transaction():
+            pass
+        other.execute("ROLLBACK")
+        other.close()
+        with db.transaction() as session:
+            session.connection().exec_driver_sql("INSERT INTO note VALUES ('written')")
+        with db.reading() as session:
+            assert session.connection().exec_driver_sql("SELECT text FROM note").scalars().all() == ["written"]
+    finally:
+        db.dispose()
