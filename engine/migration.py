@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .errors import DefinitionNotFound
-from .models import ProcessDefinition, ProcessInstance
+from .models import RUNNING, ProcessDefinition, ProcessInstance
 from .projection import sync_human_tasks, sync_timer_jobs
 from .state import SPEC_REGISTRY, dump_state, load_state
 
@@ -51,7 +51,7 @@ def migrate_instances(engine, session: Session, target_id: int, instance_ids=Non
     if target is None:
         raise DefinitionNotFound(str(target_id))
     query = select(ProcessInstance).where(ProcessInstance.process_key == target.key,
-                                          ProcessInstance.status == "running",
+                                          ProcessInstance.status == RUNNING,
                                           ProcessInstance.definition_id != target.id)
     if instance_ids is not None:
         query = query.where(ProcessInstance.id.in_([int(i) for i in instance_ids]))

@@ -6,7 +6,9 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Compare status with these, written out in the SQL rather than bound: only a literal lets the
-# database match a query to the partial indexes below, which hold open tasks and pending jobs only.
+# database match a query to the partial indexes below, which hold running instances, open or
+# completed tasks and pending jobs only.
+RUNNING = literal_column("'running'")
 OPEN = literal_column("'open'")
 COMPLETED = literal_column("'completed'")
 PENDING = literal_column("'pending'")
@@ -48,11 +50,14 @@ class ProcessInstance(Base):
     """A running or finished case; `state` is the saved workflow without its spec."""
 
     __tablename__ = "process_instance"
+    # Only running instances are looked up by process and version (counts per version, migration);
+    # an instance enters this index when it starts and leaves it when it ends.
+    __table_args__ = (Index("ix_process_instance_running", "process_key", "definition_id", **_where("running")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
-    process_key: Mapped[str] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True, default="running")
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    process_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="running")
     end_event: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
     state: Mapped[bytes] = mapped_column(LargeBinary)

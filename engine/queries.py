@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from .models import COMPLETED, OPEN, Event, HumanTask, ProcessDefinition, ProcessInstance
+from .models import COMPLETED, OPEN, RUNNING, Event, HumanTask, ProcessDefinition, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,6 @@ def definitions(session: Session, key: str | None = None) -> list[ProcessDefinit
 def instances_per_definition(session: Session) -> dict[int, int]:
     rows = session.execute(
         select(ProcessInstance.definition_id, func.count())
-        .where(ProcessInstance.status == "running").group_by(ProcessInstance.definition_id)
+        .where(ProcessInstance.status == RUNNING).group_by(ProcessInstance.definition_id)
     )
     return {definition_id: count for definition_id, count in rows}
