@@ -152,9 +152,10 @@ def sync_timer_jobs(tx: Tx, instance, workflow, now, before: Snapshot | None = N
     waiting = {str(t.id): t for t in waiting_timers(workflow)}
     known = tx.pending_timer_jobs(instance.id) if before is None else before.timers
     gone = set(known) - set(waiting)
-    tx.run_many(sql.CLOSE_TIMER_JOB, [
-        {"instance": instance.id, "guid": guid, "status": "fired" if guid in fired else "obsolete",
-         "fired_at": now if guid in fired else None} for guid in sorted(gone)])
+    for status, fired_at, guids in (("fired", now, gone & fired), ("obsolete", None, gone - fired)):
+        if guids:  # a task's boundary timers all go at once: one statement for them
+            tx.run(sql.close_timer_jobs(len(guids)), instance=instance.id, status=status, fired_at=fired_at,
+                   **{f"guid{i}": guid for i, guid in enumerate(sorted(guids))})
     fresh, moved = [], []
     for guid, task in waiting.items():
         due = timer_due_at(task)

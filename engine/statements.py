@@ -53,9 +53,16 @@ SELECT task_guid, due_at FROM due_job WHERE instance_id = :instance AND kind = '
 INSERT_TIMER_JOB = """
 INSERT INTO due_job (instance_id, kind, task_guid, element_id, due_at, status, payload, attempts)
 VALUES (:instance, 'timer', :guid, :element_id, :due, 'pending', :payload, 0)"""
-CLOSE_TIMER_JOB = """
+
+
+def close_timer_jobs(count: int) -> str:
+    """Close `count` pending timer jobs of one instance (:guid0, :guid1 …) in one statement."""
+    guids = ", ".join(f":guid{i}" for i in range(count))
+    return f"""
 UPDATE due_job SET status = :status, fired_at = :fired_at
-WHERE instance_id = :instance AND kind = 'timer' AND task_guid = :guid AND status = 'pending'"""
+WHERE instance_id = :instance AND kind = 'timer' AND status = 'pending' AND task_guid IN ({guids})"""
+
+
 MOVE_TIMER_JOB = """
 UPDATE due_job SET due_at = :due WHERE instance_id = :instance AND task_guid = :guid AND status = 'pending'"""
 
