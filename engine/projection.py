@@ -8,6 +8,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
@@ -43,6 +44,10 @@ def _tasks_in(workflow, state):
         for task in each.tasks.values():
             if task._state == state:
                 yield task
+
+
+def completed_end_events(workflow) -> list:
+    return [t for t in _tasks_in(workflow, TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
 
 
 def ready_tasks(workflow) -> list:

@@ -6,7 +6,6 @@ a ledger row) commit or roll back together with the instance. The engine never c
 
 from dataclasses import dataclass, field
 
-from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -35,6 +34,7 @@ from .projection import (
     EMPTY,
     Assigner,
     Snapshot,
+    completed_end_events,
     find_task,
     fired_since,
     no_assignment,
@@ -279,7 +279,7 @@ class Engine(TimerActions):
         if workflow.is_completed():
             instance.status = "completed"
             instance.ended_at = now
-            ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
+            ends = completed_end_events(workflow)
             if ends:
                 final = max(ends, key=lambda t: t.last_state_change)
                 instance.end_event = final.task_spec.bpmn_id
