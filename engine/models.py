@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, literal_column, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Compare status with these, written out in the SQL rather than bound: only a literal lets the
-# database match a query to the partial indexes below, which hold running instances, open or
-# completed tasks and pending jobs only.
+# Compare status with these, written out in the SQL rather than bound. The partial indexes below
+# hold running instances, open or completed tasks and pending jobs only, and a plan PostgreSQL
+# keeps for a prepared statement cannot count on a bound value matching an index's predicate.
 RUNNING = literal_column("'running'")
 OPEN = literal_column("'open'")
 COMPLETED = literal_column("'completed'")
