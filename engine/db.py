@@ -73,7 +73,7 @@ class Database:
             session = self._sessions(bind=conn)
             try:
                 yield session
-                if session.in_transaction() or session.new or session.dirty or session.deleted:
+                if _in_use(session):
                     session.commit()
                 if driver.in_transaction:
                     sqlite.run_on_driver(driver, "COMMIT")
@@ -84,7 +84,7 @@ class Database:
                     sqlite.run_on_driver(driver, "ROLLBACK")
                 raise
             finally:
-                if session.in_transaction() or session.identity_map or session.new or session.deleted:
+                if _in_use(session):
                     session.close()  # a session never used holds nothing to let go of
                 # The connection goes back to the other threads: this session may not reach it again.
                 session.bind = None
@@ -106,6 +106,11 @@ class Database:
             self._writer.close()
         self.sa_engine.dispose()
         self._read_engine.dispose()
+
+
+def _in_use(session: Session) -> bool:
+    """Whether the session began a transaction or holds objects (changed ones among them)."""
+    return session.in_transaction() or bool(session.identity_map) or bool(session.new) or bool(session.deleted)
 
 
 def _committed(session: Session) -> Iterator[Session]:

@@ -80,8 +80,11 @@ class Writer:
             conn = self._conn
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._conn = self._engine.connect()
-            elif conn.in_transaction() or conn.connection.driver_connection.in_transaction:
-                conn.rollback()  # never lend a transaction someone left open
+            else:  # never lend a transaction someone left open, SQLAlchemy's or the driver's
+                if conn.in_transaction():
+                    conn.rollback()
+                if conn.connection.driver_connection.in_transaction:
+                    run_on_driver(conn.connection.driver_connection, "ROLLBACK")
             yield conn
         finally:
             self._owner = None
