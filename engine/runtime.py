@@ -27,6 +27,7 @@ from .errors import (
     TaskClaimedByOther,
     TaskNotFound,
 )
+from .fresh import FreshWorkflows
 from .live import LiveWorkflows
 from .models import HumanTask, ProcessInstance
 from .multi_instance import reset_multi_instance_outputs
@@ -44,7 +45,7 @@ from .projection import (
     sync_timer_jobs,
 )
 from .script_engine import SandboxScriptEngine
-from .state import SpecCache, dump_state, json_safe, load_state, new_workflow
+from .state import SpecCache, dump_state, json_safe, load_state
 from .store import InstanceRow, OpenedTask, TaskRow, Tx
 from .timer_actions import TimerActions
 
@@ -75,6 +76,7 @@ class Engine(TimerActions):
         self.checks: list[definitions.DefinitionCheck] = []
         self.specs = SpecCache()
         self.live = LiveWorkflows()
+        self.fresh = FreshWorkflows()
         self.script_engine = SandboxScriptEngine(clock=lambda: self.clock())
 
     # -- definitions ---------------------------------------------------------------------------
@@ -100,7 +102,7 @@ class Engine(TimerActions):
         if definition_id is None:
             raise DefinitionNotFound(process_key)
         spec, subs = self._specs(tx, definition_id)
-        workflow = new_workflow(spec, subs, self.script_engine)
+        workflow = self.fresh.new(spec, subs, self.script_engine)
         workflow.task_tree.data.update(data)
         self._steps(workflow)
         now = self.clock()
