@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("bench", help="运行引擎吞吐量基准")
     p.add_argument("--instances", type=int, default=200, help="每种方式每轮的实例数")
-    p.add_argument("--rounds", type=int, default=5, help="三种方式轮流运行的轮数")
+    p.add_argument("--rounds", type=int, default=5, help="每个数据库与内存基线轮流运行的轮数")
     p.add_argument("--inbox-rows", type=int, default=100_000)
     p.set_defaults(func=cmd_bench)
     return parser
