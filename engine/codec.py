@@ -48,28 +48,7 @@ class QuickTaskConverter(TaskConverter):
         registry.quick_tasks = self
 
     def to_dict(self, task):
-        # Ids stay UUIDs here: orjson writes them as the same strings, much faster than str().
-        parent = task.workflow.tasks.get(task._parent)
-        internal = task.internal_data
-        if internal and not _plain(internal):
-            internal = self.registry.convert(internal)
-        if parent is None:
-            parent_id, data, delta = None, task.data, {}
-        else:
-            # Like SpiffWorkflow: a task stores only what differs from its parent's data.
-            mine, theirs = task.data, parent.data
-            parent_id, data = task._parent, {}
-            if mine == theirs:  # most tasks carry their parent's data unchanged
-                delta = {"updates": {}, "deletions": []}
-            else:
-                delta = {
-                    "updates": {k: v for k, v in mine.items() if theirs.get(k, _ABSENT) != v},
-                    "deletions": [] if theirs.keys() <= mine.keys() else [k for k in theirs if k not in mine],
-                }
-        return {"id": task.id, "parent": parent_id, "children": task._children,
-                "last_state_change": task.last_state_change, "state": task._state, "task_spec": task.task_spec.name,
-                "triggered": task.triggered, "internal_data": internal, "data": data, "delta": delta,
-                "typename": "Task"}
+        return task_dict(task, task.workflow.tasks.get, self.registry)
 
     def from_dict(self, dct, workflow, uuid=UUID):
         spec = workflow.spec.task_specs.get(dct["task_spec"])
@@ -101,6 +80,35 @@ class QuickTaskConverter(TaskConverter):
         return value if _plain(value) else self.registry.restore(value)
 
 
+def task_dict(task, find, registry) -> dict:
+    """SpiffWorkflow's dictionary of a task; `find` looks up a task of its workflow by id."""
+    # Ids stay UUIDs here: orjson writes them as the same strings, much faster than str().
+    internal = task.internal_data
+    if internal and not _plain(internal):
+        internal = registry.convert(internal)
+    parent_id = task._parent
+    parent = find(parent_id)
+    if parent is None:
+        parent_id, data, delta = None, task.data, {}
+    else:
+        # Like SpiffWorkflow: a task stores only what differs from its parent's data.
+        mine, theirs = task.data, parent.data
+        data = {}
+        if mine == theirs:  # most tasks carry their parent's data unchanged
+            delta = {"updates": {}, "deletions": []}
+        elif not mine:  # predicted tasks hold no data yet
+            delta = {"updates": {}, "deletions": list(theirs)}
+        else:
+            delta = {
+                "updates": {k: v for k, v in mine.items() if theirs.get(k, _ABSENT) != v},
+                "deletions": [] if theirs.keys() <= mine.keys() else [k for k in theirs if k not in mine],
+            }
+    return {"id": task.id, "parent": parent_id, "children": task._children,
+            "last_state_change": task.last_state_change, "state": task._state, "task_spec": task.task_spec.name,
+            "triggered": task.triggered, "internal_data": internal, "data": data, "delta": delta,
+            "typename": "Task"}
+
+
 def _plain(value) -> bool:
     """A dictionary of JSON scalars that no converter would change."""
     return type(value) is dict and "typename" not in value and all(type(v) in _PLAIN for v in value.values())
@@ -114,14 +122,14 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         registry.quick_workflows = self
 
     def to_dict(self, workflow):
-        quick = self.registry.quick_tasks.to_dict
+        find, registry = workflow.tasks.get, self.registry
         return {
             "data": self.registry.convert(self.registry.clean(workflow.data)),
             "correlations": workflow.correlations,
             "last_task": workflow.last_task.id if workflow.last_task is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": {k: quick(task) for k, task in workflow.tasks.items()},
+            "tasks": {k: task_dict(task, find, registry) for k, task in workflow.tasks.items()},
             "root": workflow.task_tree.id,
             "subprocesses": self.mapping_to_dict(workflow.subprocesses),
             "bpmn_events": self.registry.convert(workflow.bpmn_events),
