@@ -46,6 +46,7 @@ from .projection import (
 )
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, json_safe, load_state
+from .stepping import do_engine_steps
 from .store import InstanceRow, OpenedTask, TaskRow, Tx
 from .timer_actions import TimerActions
 
@@ -254,7 +255,7 @@ class Engine(TimerActions):
         # do_engine_steps ends by refreshing timers, which can make a due timer ready without
         # running it; run again until only user tasks and waiting events are left.
         for _ in range(MAX_STEP_ROUNDS):
-            self._run(lambda: workflow.do_engine_steps(will_complete_task=reset_multi_instance_outputs))
+            self._run(lambda: do_engine_steps(workflow, reset_multi_instance_outputs))
             if not any(not t.task_spec.manual for t in ready_tasks(workflow)):
                 return
         raise ExecutionFailed("流程执行出错：自动环节循环次数过多")

@@ -1,51 +1,15 @@
 """New workflows are copied from one built once per spec; a copy is the workflow SpiffWorkflow builds."""
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.fresh import FreshWorkflows, template_of
-from engine.parsing import parse_definition
-from engine.script_engine import SandboxScriptEngine
-from engine.state import CODEC, dump_spec, load_spec
 
-from .engine_support import BPMN, scripted_xml
+from .engine_support import DIAGRAMS, ENGINE, shape, spec_of
 from .helpers import CASE, MEASURE, start
-
-SHIPPED = Path(__file__).resolve().parent.parent / "bpmn"
-DIAGRAMS = {
-    "policy_measure": (SHIPPED / "policy_measure.bpmn").read_text("utf-8"),
-    "rectification": (SHIPPED / "rectification.bpmn").read_text("utf-8"),
-    "countersign": (BPMN / "countersign.bpmn").read_text("utf-8"),
-    "parallel_timer": (BPMN / "parallel_timer.bpmn").read_text("utf-8"),
-    "nested": (BPMN / "nested.bpmn").read_text("utf-8"),
-    "scripted": scripted_xml(),
-}
-ENGINE = SandboxScriptEngine()
-
-
-def _spec(xml: str):
-    parsed = parse_definition(xml)
-    return load_spec(dump_spec(parsed.spec, parsed.subprocess_specs))
-
-
-def shape(workflow) -> dict:
-    """The saved dictionary of a workflow with task ids replaced by their order and times left out."""
-    dct = CODEC.to_dict(workflow)
-    order = {task_id: i for i, task_id in enumerate(workflow.tasks)}
-    subs = {order[k]: {"data": sub.data, "tasks": _tasks(sub)} for k, sub in workflow.subprocesses.items()}
-    return {**dct, "tasks": _tasks(workflow), "root": order[dct["root"]], "subprocesses": subs,
-            "last_task": order.get(dct["last_task"])}
-
-
-def _tasks(workflow) -> list[dict]:
-    order = {task_id: i for i, task_id in enumerate(workflow.tasks)}
-    saved = [CODEC.registry.quick_tasks.to_dict(task) for task in workflow.tasks.values()]
-    return [{**t, "id": order[t["id"]], "parent": order.get(t["parent"]), "last_state_change": None,
-             "children": [order[c] for c in t["children"]]} for t in saved]
 
 
 def run_through(workflow, data: dict) -> list[str]:
@@ -65,7 +29,7 @@ def run_through(workflow, data: dict) -> list[str]:
 
 @pytest.mark.parametrize("name", DIAGRAMS)
 def test_a_copy_is_the_workflow_spiffworkflow_builds(name):
-    spec, subs = _spec(DIAGRAMS[name])
+    spec, subs = spec_of(DIAGRAMS[name])
     fresh = FreshWorkflows()
     first = fresh.new(spec, subs, ENGINE)  # built, and the template taken from it
     copy = fresh.new(spec, subs, ENGINE)
@@ -77,7 +41,7 @@ def test_a_copy_is_the_workflow_spiffworkflow_builds(name):
 
 
 def test_copies_share_nothing_with_each_other_or_the_template():
-    spec, subs = _spec(DIAGRAMS["nested"])
+    spec, subs = spec_of(DIAGRAMS["nested"])
     fresh = FreshWorkflows()
     fresh.new(spec, subs, ENGINE)
     one, two = fresh.new(spec, subs, ENGINE), fresh.new(spec, subs, ENGINE)
@@ -95,7 +59,7 @@ DUE = {"remind_at": "2026-11-27T09:00:00+08:00", "due_at": "2026-12-02T23:59:59+
 @pytest.mark.parametrize("name, data", [("rectification", {**CASE, **DUE, "decision": "pass"}),
                                         ("nested", {}), ("policy_measure", {**MEASURE, "decision": "approve"})])
 def test_a_copy_runs_as_a_built_workflow_does(name, data):
-    spec, subs = _spec(DIAGRAMS[name])
+    spec, subs = spec_of(DIAGRAMS[name])
     fresh = FreshWorkflows()
     fresh.new(spec, subs, ENGINE)
     copy, built = fresh.new(spec, subs, ENGINE), BpmnWorkflow(spec, subs, script_engine=ENGINE)
@@ -105,7 +69,7 @@ def test_a_copy_runs_as_a_built_workflow_does(name, data):
 
 @pytest.mark.parametrize("change", ["task data", "internal data", "workflow data", "unsavable data"])
 def test_a_new_workflow_that_is_not_plain_is_built_every_time(change):
-    spec, subs = _spec(DIAGRAMS["rectification"])
+    spec, subs = spec_of(DIAGRAMS["rectification"])
     workflow = BpmnWorkflow(spec, subs, script_engine=ENGINE)
     assert template_of(workflow) is not None
     if change == "task data":

@@ -4,11 +4,10 @@ import pytest
 
 from engine import InvalidDefinition
 from engine.compaction import MAX_DEPTH
-from engine.parsing import parse_definition
 from engine.script_engine import SandboxScriptEngine
-from engine.state import CODEC, dump_spec, dump_state, load_spec, load_state, new_workflow
+from engine.state import CODEC, dump_state, load_state, new_workflow
 
-from .engine_support import BPMN, deploy, scripted_xml
+from .engine_support import BPMN, deploy, scripted_xml, spec_of
 from .helpers import CASE, RECTIFIED, complete, start, task_of
 
 SIGN_FORMS = {
@@ -41,14 +40,9 @@ def test_timer_durations_must_be_quoted_python_strings(platform, timer, ok):
     assert [p.element_id for p in err.value.problems] == ["wait"]
 
 
-def _spec():
-    parsed = parse_definition(scripted_xml())
-    return load_spec(dump_spec(parsed.spec, parsed.subprocess_specs))
-
-
 def test_loading_never_mutates_what_it_was_given():
     """from_dict pops keys from its argument; every load decodes fresh bytes, so loads repeat."""
-    spec, subs = _spec()
+    spec, subs = spec_of(scripted_xml())
     engine = SandboxScriptEngine()
     workflow = new_workflow(spec, subs, engine)
     workflow.task_tree.data.update({"note": "第一轮"})
