@@ -47,8 +47,11 @@ def _walk_reaches(workflow, task) -> bool:
     """Whether a walk from the root for READY tasks comes to `task`."""
     tasks, depth = workflow.tasks, 0
     while task._parent is not None:
-        task = tasks.get(task._parent)
+        parent = tasks.get(task._parent)
         depth += 1
-        if task is None or task._state < TaskState.FUTURE or depth >= WALK_DEPTH:
+        # The walk goes down through each task's list of children, into definite and finished tasks only.
+        if parent is None or task.id not in parent._children or parent._state < TaskState.FUTURE \
+                or depth >= WALK_DEPTH:
             return False
+        task = parent
     return task is workflow.task_tree
