@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 INTERVAL = 0.2
 # Pages the write-ahead log may reach before a writer checkpoints it itself (SQLite's default is 1000).
 BACKSTOP_PAGES = 20000
-# After a checkpoint resets the log, its file is cut back to this size.
+# When a writer starts the checkpointed log over, its file is cut back to this size (engine.sqlite).
 LOG_SIZE_LIMIT = 64 * 1024 * 1024
 
 
@@ -46,7 +46,6 @@ class Checkpointer:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout=0")
-            conn.execute(f"PRAGMA journal_size_limit={LOG_SIZE_LIMIT}")
             while not self._stop.wait(self.interval):
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

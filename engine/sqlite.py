@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from .checkpoint import BACKSTOP_PAGES
+from .checkpoint import BACKSTOP_PAGES, LOG_SIZE_LIMIT
 
 BUSY_TIMEOUT_S = 10
 
@@ -34,6 +34,8 @@ def tune(sa_engine: SAEngine, immediate: bool) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+        # The writer starts the log over once it is checkpointed, and only then can its file be cut back.
+        cur.execute(f"PRAGMA journal_size_limit={LOG_SIZE_LIMIT}")
         cur.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"

@@ -1,10 +1,15 @@
 """SQLite: a process writes through one connection, which its threads take in turn."""
 
+import os
+import sqlite3
 import threading
+from contextlib import closing
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from engine import sqlite as engine_sqlite
+from engine.db import Database
 from engine.models import ProcessInstance
 from workflows.services import start_process
 
@@ -50,7 +55,6 @@ def test_a_failed_transaction_leaves_the_writer_ready_for_the_next(sqlite_platfo
 
 
 def test_a_session_cannot_reach_the_writer_after_its_transaction(sqlite_platform):
-    from sqlalchemy import text
     from sqlalchemy.exc import UnboundExecutionError
 
     with sqlite_platform.db.transaction() as session:
@@ -82,5 +86,26 @@ def test_a_writer_locked_out_by_another_process_gets_a_clear_error_and_recovers(
             session.connection().exec_driver_sql("INSERT INTO note VALUES ('written')")
         with db.reading() as session:
             assert session.connection().exec_driver_sql("SELECT text FROM note").scalars().all() == ["written"]
+    finally:
+        db.dispose()
+
+
+def test_the_log_file_is_cut_back_once_checkpointed(tmp_path, monkeypatch):
+    """A burst of writes grows the write-ahead log; the next write after a checkpoint shrinks its file."""
+    monkeypatch.setattr(engine_sqlite, "LOG_SIZE_LIMIT", 64 * 1024)
+    path = tmp_path / "log.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.transaction() as session:
+            session.execute(text("CREATE TABLE burst (b BLOB)"))
+            for _ in range(300):
+                session.execute(text("INSERT INTO burst VALUES (randomblob(3000))"))
+        wal = f"{path}-wal"
+        assert os.path.getsize(wal) > 512 * 1024
+        with closing(sqlite3.connect(path)) as other:
+            assert other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[0] == 0
+        with db.transaction() as session:
+            session.execute(text("INSERT INTO burst VALUES (randomblob(10))"))
+        assert os.path.getsize(wal) <= 64 * 1024
     finally:
         db.dispose()
