@@ -1,9 +1,9 @@
 """Running a workflow's automatic tasks as SpiffWorkflow's `do_engine_steps` does, with fewer tree walks.
 
-SpiffWorkflow's loop finds the READY tasks by walking the whole task tree from the root, at
-least twice per call, and the walks cost more than the gateways and events they find. The
-task dictionary holds every task of a workflow, so the engine looks there first and lets the
-walk decide only what the dictionary cannot:
+SpiffWorkflow's loop finds the READY tasks by walking the whole task tree from the root on every
+round, including the last one that finds nothing, and the walks cost more than the gateways and
+events they find. The task dictionary holds every task of a workflow, so the engine looks there
+first and lets the walk decide only what the dictionary cannot:
 
 - no automatic task is READY: there is nothing to run, as the walk would find;
 - exactly one is: it runs, once its ancestors show the walk would have reached it (the walk
