@@ -11,7 +11,7 @@ from engine.multi_instance import reset_multi_instance_outputs
 from engine.script_engine import SandboxScriptEngine
 from engine.stepping import automatic_ready, do_engine_steps
 
-from .engine_support import DIAGRAMS, shape, spec_of
+from .engine_support import DIAGRAMS, ENGINE, shape, spec_of
 from .helpers import CASE, MEASURE, RECTIFIED
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -105,7 +105,7 @@ def test_the_runs_cover_loop_backs_parallel_branches_and_subprocesses():
 
 def _fresh(name):
     spec, subs = spec_of(DIAGRAMS[name])
-    return BpmnWorkflow(spec, subs, script_engine=SandboxScriptEngine())
+    return BpmnWorkflow(spec, subs, script_engine=ENGINE)
 
 
 def _spiffs_list(workflow):
