@@ -15,7 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import InvalidDefinition, Problem, ScriptRefused
 from .script_engine import check_source
-from .timers import EngineBpmnParser
+from .spec_classes import EngineBpmnParser
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_XML_BYTES = 2 * 1024 * 1024

@@ -12,15 +12,14 @@ import threading
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 
 from .codec import StateCodec, state_registry
 from .compaction import compact
 from .script_engine import SandboxScriptEngine
-from .timers import SERIALIZER_CONFIG as TIMER_CONFIG
+from .spec_classes import SPEC_CONFIG
 
-_spec_config = {**DEFAULT_CONFIG, **TIMER_CONFIG}
-# The converters that know the engine's clocked timers; diffs between versions use them too.
+_spec_config = SPEC_CONFIG
+# The converters that know the engine's own task specs; diffs between versions use them too.
 SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_spec_config)
 _spec_serializer = BpmnWorkflowSerializer(SPEC_REGISTRY)
 FORMAT = "ysflow-state-1/" + _spec_serializer.VERSION

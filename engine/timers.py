@@ -2,12 +2,11 @@
 
 SpiffWorkflow's timer definitions compare against ``datetime.now()``; ours ask the workflow's
 script engine for the time, so a test clock (or a worker's idea of now) decides when a timer
-fires. The parser makes these classes and the serializer knows them by name.
+fires. The parser (engine.spec_classes) makes these classes and the serializer knows them by name.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -76,7 +75,8 @@ CLOCKED = {
 SERIALIZER_CONFIG = {cls: TimerConditionalEventDefinitionConverter for cls in CLOCKED.values()}
 
 
-def _clocked_parser(parser_class):
+def clocked_parser(parser_class):
+    """`parser_class`, or a subclass of it whose timer events come out clocked."""
     if not hasattr(parser_class, "parse_timer_event"):
         return parser_class
 
@@ -86,10 +86,3 @@ def _clocked_parser(parser_class):
         return clocked(plain.name, plain.expression, description=plain.description) if clocked else plain
 
     return type(parser_class.__name__, (parser_class,), {"parse_timer_event": parse_timer_event})
-
-
-class EngineBpmnParser(BpmnParser):
-    """The stock parser, except that timers come out clocked."""
-
-    PARSER_CLASSES = {tag: (_clocked_parser(parser), spec)
-                      for tag, (parser, spec) in BpmnParser.PARSER_CLASSES.items()}

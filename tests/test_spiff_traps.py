@@ -73,3 +73,40 @@ def test_loop_backs_keep_the_saved_state_small(platform):
         stored.append(len(state))
     assert max(tasks[2 * MAX_DEPTH:]) <= max(tasks[MAX_DEPTH:2 * MAX_DEPTH])
     assert max(stored[2 * MAX_DEPTH:]) <= 1.2 * max(stored[MAX_DEPTH:2 * MAX_DEPTH])
+
+
+def test_a_parallel_join_reentered_by_a_loop_counts_only_its_own_round():
+    """SpiffWorkflow's join counts arrivals of earlier rounds; the engine's (engine.gateways) do not.
+
+    Round one: review a passes, then b fails, back to the draft. Round two: a fails, then b passes,
+    and SpiffWorkflow's join takes round one's pass of a: the process ends instead of going back.
+    tests/test_parallel_loops.py drives every ordering over three rounds through the product.
+    """
+    from SpiffWorkflow.bpmn.parser import BpmnParser
+    from SpiffWorkflow.util.task import TaskState
+
+    from .test_parallel_loops import review_loop_xml
+
+    def after_round_two(spec, subs) -> list[str]:
+        workflow = new_workflow(spec, subs, SandboxScriptEngine())
+
+        def act(element, **data):
+            workflow.do_engine_steps()
+            [task] = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == element]
+            task.data.update(data)
+            task.run()
+            workflow.do_engine_steps()
+            return sorted(t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY))
+
+        act("draft", needs_a=True, needs_b=True)
+        act("review_a", a_result="pass")
+        assert act("review_b", b_result="fail") == ["draft"]
+        act("draft", needs_a=True, needs_b=True)
+        act("review_a", a_result="fail")
+        return act("review_b", b_result="pass")
+
+    xml = review_loop_xml("parallelGateway")
+    stock = BpmnParser()
+    stock.add_bpmn_str(xml.encode("utf-8"))
+    assert after_round_two(stock.get_spec("review_loop"), {}) == []
+    assert after_round_two(*spec_of(xml)) == ["draft"]
