@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import statements as sql
 from . import store
 from .errors import DefinitionNotFound
 from .models import RUNNING, ProcessDefinition, ProcessInstance
@@ -110,6 +111,7 @@ def _migrate_one(engine, session: Session, instance: ProcessInstance, target: Pr
     events = [store.event(instance.id, "instance_migrated", actor, now, data={
         "from_definition_id": source.id, "from_version": source.version,
         "to_definition_id": target.id, "to_version": target.version})]
+    tx.run(sql.TOUCH_OPEN_TASKS, instance=instance.id, version=expected + 1)
     sync_human_tasks(tx, instance, workflow, engine.assigner, now, actor, events)
     sync_timer_jobs(tx, instance, workflow, now)
     tx.insert_events(events)

@@ -105,6 +105,9 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by: Mapped[str | None] = mapped_column(String(100))
+    # The instance version in which the open task last changed (opened, deadline moved, migrated):
+    # a completion built on an older version of the instance still applies when this is not newer.
+    changed_in_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class Event(Base):

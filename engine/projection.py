@@ -138,6 +138,7 @@ def sync_human_tasks(tx: Tx, instance, workflow, assigner: Assigner, now, actor:
             "title": who.title, "candidate_unit": who.unit, "candidate_group": who.group,
             "candidate_role": who.role, "candidate_user": who.user, "assignee": None, "status": "open",
             "due_at": parse_instant(who.due_at), "created_at": now, "completed_at": None, "completed_by": None,
+            "changed_in_version": instance.version,
         }
         row = OpenedTask(tx.scalar(sql.INSERT_TASK, **values), **values)
         created.append(row)

@@ -122,13 +122,16 @@ class Engine(TimerActions):
                  expected_version: int | None = None) -> Outcome:
         """Complete an open user task with form data and an opinion, then run the engine steps.
 
-        Raises TaskNotFound, TaskAlreadyDone, StaleVersion (the instance moved on since
+        `expected_version` is the instance version the person saw. The instance may have moved on
+        since (a parallel task was completed): the completion still applies while the task itself
+        is open and unchanged since that version.
+
+        Raises TaskNotFound, TaskAlreadyDone, StaleVersion (the task changed since
         `expected_version`), Conflict (a cancelled task), ScriptRefused or ExecutionFailed.
         """
         tx = Tx(session)
-        row, instance = self._open_task(tx, task_id)
-        if expected_version is not None and expected_version != instance.version:
-            raise StaleVersion(instance.id, expected_version, instance.version)
+        row, instance = self._open_task(tx, task_id, lock=True)
+        _check_seen(row, instance, expected_version)
         spec, workflow = self._load(tx, instance)
         before = snapshot(workflow)
         # Timers already due fire first, as they would have if the worker were never late: a
@@ -216,13 +219,16 @@ class Engine(TimerActions):
             raise InstanceNotFound(instance_id)
         return instance
 
-    def _open_task(self, tx: Tx, task_id) -> tuple[TaskRow, InstanceRow]:
-        """The open task's row and its instance's. Raises TaskNotFound, TaskAlreadyDone or Conflict."""
+    def _open_task(self, tx: Tx, task_id, lock: bool = False) -> tuple[TaskRow, InstanceRow]:
+        """The open task's row and its instance's, the instance locked for writing with `lock`.
+
+        Raises TaskNotFound, TaskAlreadyDone or Conflict.
+        """
         try:
             task_id = int(task_id)
         except (TypeError, ValueError):
             raise TaskNotFound(task_id) from None
-        found = tx.task_with_instance(task_id)
+        found = tx.task_with_instance(task_id, lock)
         if found is None:
             raise TaskNotFound(task_id)
         if found[0].status != "open":
@@ -325,6 +331,15 @@ class Engine(TimerActions):
         tx.insert_events(events)
         return Outcome(instance.id, instance.version, instance.status, instance.end_event,
                        dict(instance.data or {}), created, fired_timers=[e for e, _d in fired.values()])
+
+
+def _check_seen(row: TaskRow, instance: InstanceRow, expected: int | None) -> None:
+    """Raises StaleVersion unless the task is as it was at the instance version `expected`."""
+    if expected is None or expected == instance.version:
+        return
+    changed = row.changed_in_version
+    if expected > instance.version or changed is None or changed > expected:
+        raise StaleVersion(instance.id, expected, instance.version)
 
 
 def _timer_events(instance_id: int, fired: dict, actor, now) -> list[dict]:

@@ -6,8 +6,13 @@ named like dates or JSON columns are bound as SQLAlchemy would bind those column
 
 TASK_WITH_INSTANCE = """
 SELECT t.id, t.instance_id, t.process_key, t.task_guid, t.element_id, t.lane, t.status, t.assignee,
-       i.definition_id, i.version, i.status, i.end_event, i.state
+       t.changed_in_version, i.definition_id, i.version, i.status, i.end_event, i.state
 FROM human_task t JOIN process_instance i ON i.id = t.instance_id WHERE t.id = :id"""
+# An action that will write the instance locks its row first, so that actions on one instance take
+# turns (SQLite's writer is one at a time already). Rows are then read by a statement of their own:
+# it sees what the action it waited for committed, the task's row included.
+LOCK_TASK_INSTANCE = """
+SELECT i.id FROM process_instance i JOIN human_task t ON t.instance_id = i.id WHERE t.id = :id FOR UPDATE OF i"""
 INSTANCE = """SELECT id, definition_id, process_key, version, status, end_event, state
 FROM process_instance WHERE id = :id"""
 INSTANCE_VERSION = "SELECT version FROM process_instance WHERE id = :id"
@@ -33,10 +38,14 @@ COMPLETE_TASK = """
 UPDATE human_task SET status = 'completed', completed_at = :now, completed_by = :actor, assignee = :assignee
 WHERE id = :id AND status = 'open'"""
 CLAIM_TASK = "UPDATE human_task SET assignee = :actor WHERE id = :id AND status = 'open' AND assignee IS NULL"
-MOVE_TASK_DUE = "UPDATE human_task SET due_at = :due WHERE id = :id"
+MOVE_TASK_DUE = "UPDATE human_task SET due_at = :due, changed_in_version = :version WHERE id = :id"
+TOUCH_TASK = "UPDATE human_task SET changed_in_version = :version WHERE id = :id"
+# After a migration, what a person saw of an open task is no longer what it is.
+TOUCH_OPEN_TASKS = """
+UPDATE human_task SET changed_in_version = :version WHERE instance_id = :instance AND status = 'open'"""
 TASK_COLUMNS = ("instance_id", "process_key", "task_guid", "element_id", "name", "lane", "title", "candidate_unit",
                 "candidate_group", "candidate_role", "candidate_user", "assignee", "status", "due_at", "created_at",
-                "completed_at", "completed_by")
+                "completed_at", "completed_by", "changed_in_version")
 INSERT_TASK = (f"INSERT INTO human_task ({', '.join(TASK_COLUMNS)}) "
                f"VALUES ({', '.join(':' + c for c in TASK_COLUMNS)}) RETURNING id")
 OPEN_TASK_GUIDS = "SELECT task_guid FROM human_task WHERE instance_id = :instance AND status = 'open'"

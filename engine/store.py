@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .clock import as_utc
-from .statements import INSERT_EVENT, INSTANCE, INSTANCE_DATA, PENDING_TIMER_JOBS, TASK_WITH_INSTANCE
+from .statements import (
+    INSERT_EVENT,
+    INSTANCE,
+    INSTANCE_DATA,
+    LOCK_TASK_INSTANCE,
+    PENDING_TIMER_JOBS,
+    TASK_WITH_INSTANCE,
+)
 
 
 @dataclass
@@ -61,6 +68,7 @@ class OpenedTask:
     created_at: datetime
     completed_at: datetime | None = None
     completed_by: str | None = None
+    changed_in_version: int | None = None
 
 
 @dataclass
@@ -75,6 +83,7 @@ class TaskRow:
     lane: str | None
     status: str
     assignee: str | None
+    changed_in_version: int | None  # the instance version in which the task last changed
 
 
 # Parameters that need binding as a column of that kind would be; all others go to the driver as they are.
@@ -95,6 +104,7 @@ class Dialect:
         self.bind_date = _sqlite_datetime if dialect.name == "sqlite" else impl.bind_processor(dialect)
         self.read_date = impl.result_processor(dialect, None)
         self._last_date: tuple = (None, None)  # the last datetime bound, and what it was bound as
+        self.row_locks = dialect.name != "sqlite"
 
     def prepare(self, sql: str) -> tuple:
         """The statement in this driver's words, with the names of its date and JSON parameters."""
@@ -179,12 +189,15 @@ class Tx:
 
     # -- the engine's rows ---------------------------------------------------------------------
 
-    def task_with_instance(self, task_id: int) -> tuple[TaskRow, InstanceRow] | None:
+    def task_with_instance(self, task_id: int, lock: bool = False) -> tuple[TaskRow, InstanceRow] | None:
+        """The task's row and its instance's; with `lock`, the instance row is locked until the end."""
+        if lock and self.dialect.row_locks:
+            self.run(LOCK_TASK_INSTANCE, id=task_id)
         row = self.run(TASK_WITH_INSTANCE, id=task_id).fetchone()
         if row is None:
             return None
-        task = TaskRow(*row[:8])
-        return task, InstanceRow(task.instance_id, row[8], task.process_key, *row[9:])
+        task = TaskRow(*row[:9])
+        return task, InstanceRow(task.instance_id, row[9], task.process_key, *row[10:])
 
     def instance(self, instance_id) -> InstanceRow | None:
         row = self.run(INSTANCE, id=instance_id).fetchone()

@@ -52,7 +52,7 @@ class TimerActions:
         ScriptRefused or ExecutionFailed.
         """
         tx = Tx(session)
-        row, instance = self._open_task(tx, task_id)
+        row, instance = self._open_task(tx, task_id, lock=True)
         spec, workflow = self._load(tx, instance)
         task = find_task(workflow, row.task_guid)
         if task is None or task.state != TaskState.READY:
@@ -75,8 +75,11 @@ class TimerActions:
         tx.in_step(ProcessInstance, instance.id, {"data": merged})
         due = parse_instant(self.assigner(row.lane, row.element_id, row.process_key, task.data).due_at)
         if due is not None:
-            tx.run(sql.MOVE_TASK_DUE, id=row.id, due=due)
-            tx.in_step(HumanTask, row.id, {"due_at": due})
+            tx.run(sql.MOVE_TASK_DUE, id=row.id, due=due, version=instance.version)
+            tx.in_step(HumanTask, row.id, {"due_at": due, "changed_in_version": instance.version})
+        else:
+            tx.run(sql.TOUCH_TASK, id=row.id, version=instance.version)
+            tx.in_step(HumanTask, row.id, {"changed_in_version": instance.version})
         events = [store.event(instance.id, kind, actor, now, row.element_id, row.id, opinion, json_safe(data))]
         outcome = self._after_step(tx, instance, workflow, actor, now, None, events)
         self._keep(instance, spec, workflow)

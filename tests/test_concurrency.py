@@ -1,19 +1,30 @@
-"""Two people acting at once, on PostgreSQL with real concurrent connections: exactly one wins.
+"""People acting at once on one instance, on PostgreSQL with real concurrent connections.
 
-Both threads read the instance before either writes: the clock each completion asks for, right
-after loading and before writing, waits at a barrier until the other has loaded too.
+An action that writes an instance locks its row first, so actions on one instance take turns:
+the first holds its lock until it commits, the second waits and then loads what the first saved.
+Two people pressing 同意 on one task: exactly one wins. Two parallel reviews at once: both apply.
+The clock each completion asks for, right after loading, makes the first action wait until the
+other is waiting on its lock, so the two truly overlap.
 """
 
 import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from engine import StaleVersion, TaskAlreadyDone
+from engine import TaskAlreadyDone
 from engine.clock import utcnow
 from engine.models import Event, HumanTask
 
+from .conftest import PG_SCHEMA
 from .helpers import MEASURE, complete, start, task_of
+
+# A backend that holds a row lock of this run's instance table while it waits for another transaction.
+WAITING_ON_AN_INSTANCE = text(f"""
+SELECT count(*) FROM pg_locks waiting JOIN pg_locks held ON held.pid = waiting.pid
+WHERE NOT waiting.granted AND held.locktype = 'tuple'
+  AND held.relation = to_regclass('{PG_SCHEMA}.process_instance')""")
 
 
 class MeetingClock:
@@ -29,6 +40,32 @@ class MeetingClock:
             self.seen.met = True
             self.barrier.wait()
         return utcnow()
+
+
+class HoldingClock:
+    """A clock whose first call, once armed, waits until another connection waits for an instance's lock."""
+
+    def __init__(self, platform):
+        self.platform = platform
+        self.armed = False
+        self.waited = None
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            first, self.armed = self.armed, False
+        if first:
+            self.waited = self._other_waits()
+        return utcnow()
+
+    def _other_waits(self) -> bool:
+        deadline = time.monotonic() + 20
+        with self.platform.db.sa_engine.connect() as conn:
+            while time.monotonic() < deadline:
+                if conn.execute(WAITING_ON_AN_INSTANCE).scalar():
+                    return True
+                time.sleep(0.01)
+        return False
 
 
 def run_together(actions):
@@ -48,46 +85,57 @@ def run_together(actions):
     return results
 
 
-def test_two_people_press_approve_at_once_exactly_one_wins(pg_platform):
-    clock = MeetingClock(2)
+def at_once(pg_platform, prepare, actions):
+    """Prepare on the platform, then run the actions together, the first to load holding its lock."""
+    clock = HoldingClock(pg_platform)
     platform = pg_platform.at(clock)
-    out = start(platform, "drafter", "policy_measure", MEASURE)
-    task = task_of(out, "leader_approve")
+    made = prepare(platform)
     clock.armed = True
-    results = run_together([
-        lambda: complete(platform, "leader", task, {"decision": "approve"}),
-        lambda: complete(platform, "leader", task, {"decision": "reject", "opinion": "不同意"}),
+    results = run_together([lambda a=a: a(platform, made) for a in actions])
+    assert clock.waited, "the second action did not wait for the first one's lock"
+    return platform, made, results
+
+
+def test_two_people_press_approve_at_once_exactly_one_wins(pg_platform):
+    def prepare(platform):
+        return task_of(start(platform, "drafter", "policy_measure", MEASURE), "leader_approve")
+
+    platform, task, results = at_once(pg_platform, prepare, [
+        lambda platform, task: complete(platform, "leader", task, {"decision": "approve"}),
+        lambda platform, task: complete(platform, "leader", task, {"decision": "reject", "opinion": "不同意"}),
     ])
     outcomes = sorted(kind for kind, _ in results)
     assert outcomes == ["error", "ok"], results
     error = next(value for kind, value in results if kind == "error")
-    assert isinstance(error, TaskAlreadyDone | StaleVersion)
+    assert isinstance(error, TaskAlreadyDone)
     with platform.db.reading() as session:
         completions = session.scalar(select(func.count()).select_from(Event).where(Event.kind == "task_completed"))
         approvals = session.scalars(select(HumanTask).where(HumanTask.element_id == "leader_approve")).all()
     assert completions == 1 and len(approvals) == 1 and approvals[0].status == "completed"
 
 
-def test_two_reviews_of_one_instance_at_once_never_lose_an_update(pg_platform):
-    clock = MeetingClock(2)
-    platform = pg_platform.at(clock)
-    out = start(platform, "drafter", "policy_measure", {**MEASURE, "kind": "normative"})
-    out = complete(platform, "leader", task_of(out, "leader_approve"), {"decision": "approve"})
-    reviews = {t.element_id: t.id for t in out.new_tasks}
-    clock.armed = True
-    results = run_together([
-        lambda: complete(platform, "justice", reviews["legality_review"], {"legality_result": "pass"}),
-        lambda: complete(platform, "amr_reviewer", reviews["competition_review"], {"competition_result": "pass"}),
+def test_two_reviews_of_one_instance_at_once_both_apply(pg_platform):
+    def prepare(platform):
+        out = start(platform, "drafter", "policy_measure", {**MEASURE, "kind": "normative"})
+        out = complete(platform, "leader", task_of(out, "leader_approve"), {"decision": "approve"})
+        return {t.element_id: t.id for t in out.new_tasks}, out.version
+
+    platform, (reviews, seen), results = at_once(pg_platform, prepare, [
+        lambda platform, made: complete(platform, "justice", made[0]["legality_review"], {"legality_result": "pass"},
+                                        expected_version=made[1]),
+        lambda platform, made: complete(platform, "amr_reviewer", made[0]["competition_review"],
+                                        {"competition_result": "pass"}, expected_version=made[1]),
     ])
-    errors = [value for kind, value in results if kind == "error"]
-    assert len(errors) == 1 and isinstance(errors[0], StaleVersion), results
-    clock.armed = False
-    # The refused one changed nothing; done again on the new version, both reviews count.
-    loser = "legality_review" if results[0][0] == "error" else "competition_review"
-    who, field = {"legality_review": ("justice", "legality_result"),
-                  "competition_review": ("amr_reviewer", "competition_result")}[loser]
-    out = complete(platform, who, reviews[loser], {field: "pass"})
-    assert [t.element_id for t in out.new_tasks] == ["office_file"]
+    assert [kind for kind, _ in results] == ["ok", "ok"], results
+    # The one that waited loaded the other's save: it joined both reviews and opened 备案登记, once.
+    versions = sorted(out.version for _, out in results)
+    assert versions == [seen + 1, seen + 2]
+    last = max((out for _, out in results), key=lambda out: out.version)
+    assert [t.element_id for t in last.new_tasks] == ["office_file"]
+    assert (last.data["legality_result"], last.data["competition_result"]) == ("pass", "pass")
+    with platform.db.reading() as session:
+        filing = session.scalars(select(HumanTask).where(HumanTask.element_id == "office_file")).all()
+    assert len(filing) == 1
 
 
 @pytest.mark.parametrize("rounds", [20])

@@ -38,17 +38,37 @@ def test_a_failing_domain_write_rolls_back_the_engine_step(platform):
     assert snapshot(platform) == before
 
 
-def test_a_completion_on_a_stale_version_is_refused(platform):
+def test_a_parallel_task_completes_on_the_version_its_person_saw(platform):
+    """Both reviews were open at version `seen`; the second applies after the first moved the instance on."""
     out = start(platform, "drafter", "policy_measure", {**MEASURE, "kind": "normative"})
     out = complete(platform, "leader", task_of(out, "leader_approve"), {"decision": "approve"})
     reviews = {t.element_id: t.id for t in out.new_tasks}
     seen = out.version
     complete(platform, "justice", reviews["legality_review"], {"legality_result": "pass"}, expected_version=seen)
+    out = complete(platform, "amr_reviewer", reviews["competition_review"], {"competition_result": "pass"},
+                   expected_version=seen)
+    assert [t.element_id for t in out.new_tasks] == ["office_file"] and out.version == seen + 2
+
+
+def test_a_completion_on_a_version_before_its_task_changed_is_refused(platform):
+    """The deadline of the task was extended after the person loaded it: 409, nothing written."""
+    from workflows.extensions import decide_extension, request_extension
+    from workflows.models import RectificationCase
+
+    out = start(platform, "inspector", "rectification", CASE)
+    rectify, seen = task_of(out, "rectify"), out.version
+    with platform.db.transaction() as session:
+        case_id = session.scalars(select(RectificationCase.id)).one()
+        req = request_extension(platform, session, "unit", case_id, 3, "需协调第三方系统改造")
+    with platform.db.transaction() as session:
+        decide_extension(platform, session, "inspector", req.id, True, "同意")
     before = snapshot(platform)
-    with pytest.raises(StaleVersion):
-        complete(platform, "amr_reviewer", reviews["competition_review"], {"competition_result": "pass"},
-                 expected_version=seen)
+    for stale in (seen, seen + 5):  # before the change, and a version the instance never had
+        with pytest.raises(StaleVersion):
+            complete(platform, "unit", rectify, RECTIFIED, expected_version=stale)
     assert snapshot(platform) == before
+    now = before["versions"][out.instance_id]
+    assert complete(platform, "unit", rectify, RECTIFIED, expected_version=now).version == now + 1
 
 
 def test_a_task_completed_twice_is_refused_naming_who_did_it(platform):
@@ -175,3 +195,20 @@ def test_a_timer_due_during_an_action_fires_inside_it_and_is_recorded(platform):
         job = session.scalars(select(DueJob).where(DueJob.instance_id == out.instance_id)).one()
         kinds = [e.kind for e in queries.instance_events(session, out.instance_id)]
     assert job.status == "fired" and "timer_fired" in kinds
+
+
+def test_a_completion_on_a_version_before_a_migration_is_refused(platform):
+    """A migration may rename or re-form the open task: what was seen before it is stale."""
+    from .test_admin import REVIEW_FORM, active_rectification, with_review_task
+    from .test_admin_migration import deploy as deploy_version
+    from .test_admin_migration import two_cases
+
+    base = active_rectification(platform)
+    at_rectify, _at_verify = two_cases(platform)
+    deploy_version(platform, with_review_task(base.bpmn_xml), {**base.forms, "review": REVIEW_FORM}, migrate=True)
+    rectify = task_of(at_rectify, "rectify")
+    before = snapshot(platform)
+    with pytest.raises(StaleVersion):
+        complete(platform, "unit", rectify, RECTIFIED, expected_version=at_rectify.version)
+    assert snapshot(platform) == before
+    assert complete(platform, "unit", rectify, RECTIFIED, expected_version=at_rectify.version + 1).version
