@@ -221,3 +221,22 @@ def test_what_spiffworkflow_refuses_is_said_in_chinese_naming_the_element(api, c
     response = api.post_file("admin", xml, base.forms)
     refused(api, response, 422)
     assert response.json["problems"] == [expected]
+
+
+ONE_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="elsewhere" isExecutable="true"><bpmn:startEvent id="start" /></bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_the_process_id_of_an_upload_never_names_a_folder_on_the_server(api, tmp_path):
+    """Forms for a diagram sent without them come from the latest version or the shipped ones, looked up
+    by the file's process id: a path there must not reach a folder elsewhere (here, one with a broken file)."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "start.json").write_text("{broken", "utf-8")
+    for key in (str(folder), f"../../../../../../..{folder}"):
+        xml = ONE_PROCESS.replace('id="elsewhere"', f'id="{key}"')
+        response = api.post_xml("admin", xml)
+        refused(api, response, 422)
+        assert any("id 无效" in p["message"] for p in response.json["problems"]), response.json
