@@ -21,7 +21,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.element_id}: {self.message}" if self.element_id else self.message
+        # Messages name their element ("用户任务 verify（核查）…"); the id leads only when they do not.
+        if not self.element_id or self.element_id in self.message:
+            return self.message
+        return f"{self.element_id}: {self.message}"
 
 
 class InvalidDefinition(EngineError):

@@ -166,3 +166,77 @@ def test_deploy_with_migrate_moves_running_instances(api):
     response = api.post_xml("admin", with_review_task(base.bpmn_xml).replace('name="核查"', 'name="核查2"'),
                             query="?migrate=1")
     assert response.status_code == 201 and response.json["migration"]["moved"] == [case.instance_id]
+
+
+def _service_task(xml: str) -> str:
+    """The shipped flow with 整改 drawn as a plain service task, which nothing can carry out yet."""
+    xml = xml.replace('<bpmn:userTask id="rectify" name="整改">', '<bpmn:serviceTask id="rectify" name="整改">')
+    return xml.replace("</bpmn:userTask>\n    <bpmn:boundaryEvent id=\"rectify_remind\"",
+                       "</bpmn:serviceTask>\n    <bpmn:boundaryEvent id=\"rectify_remind\"")
+
+
+def test_a_service_task_is_refused_alike_by_the_check_and_the_deploy_naming_it(api):
+    from .test_admin import client_for
+
+    base = active_rectification(api.platform)
+    xml = _service_task(base.bpmn_xml)
+    assert "<bpmn:serviceTask" in xml and "</bpmn:serviceTask>" in xml
+    expected = [{"element_id": "rectify", "message": "服务任务 rectify（整改）尚未配置连接器，无法部署"}]
+    checked = client_for(api.platform, "admin").post("/admin/deploy", json={"xml": xml, "forms": base.forms,
+                                                                            "dry_run": True})
+    assert checked.status_code == 422 and checked.json["problems"] == expected
+    for response in (api.post_file("admin", xml, base.forms), api.post_xml("admin", xml)):
+        refused(api, response, 422)
+        assert response.json["problems"] == expected
+
+
+SPIFF_TEXTS = {  # what SpiffWorkflow said, in English or with a Python object, and what is said now
+    "flow without condition": (
+        lambda xml: xml.replace(' default="flow_fail"', ""),
+        {"element_id": "flow_fail",
+         "message": "顺序流 flow_fail（不通过）既不是所在网关的默认流，也没有条件；"
+                    "请为它设置条件，或把它设为网关的默认流"}),
+    "data association to a data object": (
+        lambda xml: xml.replace('<bpmn:userTask id="verify" name="核查">',
+                                '<bpmn:dataObject id="evidence" name="证据" />'
+                                '<bpmn:userTask id="verify" name="核查"><bpmn:dataInputAssociation id="a1">'
+                                "<bpmn:sourceRef>evidence</bpmn:sourceRef></bpmn:dataInputAssociation>"),
+        {"element_id": "verify",
+         "message": "用户任务 verify（核查）的数据输入关联连接的 数据对象 evidence（证据） 无法使用：只能连接本流程中的"
+                    "数据对象引用（dataObjectReference）"}),
+    "message without a definition": (
+        lambda xml: xml.replace('<bpmn:startEvent id="start" name="发现问题">',
+                                '<bpmn:startEvent id="start" name="发现问题">'
+                                '<bpmn:messageEventDefinition id="m1" messageRef="report" />'),
+        {"element_id": "start", "message": "开始事件 start（发现问题）引用的消息 report 在文件中不存在"}),
+}
+
+
+@pytest.mark.parametrize("case", list(SPIFF_TEXTS))
+def test_what_spiffworkflow_refuses_is_said_in_chinese_naming_the_element(api, case):
+    change, expected = SPIFF_TEXTS[case]
+    base = active_rectification(api.platform)
+    xml = change(base.bpmn_xml)
+    assert xml != base.bpmn_xml
+    response = api.post_file("admin", xml, base.forms)
+    refused(api, response, 422)
+    assert response.json["problems"] == [expected]
+
+
+ONE_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="elsewhere" isExecutable="true"><bpmn:startEvent id="start" /></bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_the_process_id_of_an_upload_never_names_a_folder_on_the_server(api, tmp_path):
+    """Forms for a diagram sent without them come from the latest version or the shipped ones, looked up
+    by the file's process id: a path there must not reach a folder elsewhere (here, one with a broken file)."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "start.json").write_text("{broken", "utf-8")
+    for key in (str(folder), f"../../../../../../..{folder}"):
+        xml = ONE_PROCESS.replace('id="elsewhere"', f'id="{key}"')
+        response = api.post_xml("admin", xml)
+        refused(api, response, 422)
+        assert any("id 无效" in p["message"] for p in response.json["problems"]), response.json

@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from workflows.cli import main
 
@@ -92,3 +93,69 @@ def test_unreachable_database_is_one_line(capsys, monkeypatch):
 def test_token_is_issued(db_url, capsys):
     code, out, _ = run(capsys, "token", "unit")
     assert code == 0 and out.strip().startswith("ysf_")
+
+
+SERVICE_TASK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="with_service" name="调用外部系统" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+    <bpmn:serviceTask id="call" name="调用接口" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+BROKEN_FILES = {  # what the file holds, and what the one-line refusal must say
+    "service task": (SERVICE_TASK.encode("utf-8"), ["服务任务 call（调用接口）尚未配置连接器"]),
+    "not xml": (b"hello, world", ["不是有效的 XML"]),
+    "empty": (b"", ["不是有效的 XML", "文件是空的"]),
+    "not bpmn": (b"<?xml version='1.0'?><html><body>hi</body></html>", ["不是 BPMN 2.0 文件"]),
+    "binary garbage": (bytes(range(256)) * 8, ["不是有效的 XML"]),
+    "cut short": (SERVICE_TASK.encode("utf-8")[:300], ["不是有效的 XML：第 5 行", "属性值没有用引号括起来或没有结束"]),
+    "dangling flow": (SERVICE_TASK.replace('targetRef="end"', 'targetRef="nowhere"').encode("utf-8"),
+                      ["顺序流 f2 的终点 nowhere"]),
+    "sourceRef as an element": (SERVICE_TASK.replace(
+        '<bpmn:serviceTask id="call" name="调用接口" />',
+        '<bpmn:task id="call" name="调用接口"><bpmn:dataInputAssociation id="a1"><bpmn:sourceRef>x</bpmn:sourceRef>'
+        '</bpmn:dataInputAssociation></bpmn:task>').encode("utf-8"),
+        ["任务 call（调用接口）的数据输入关联", "x（文件中没有）"]),
+}
+
+
+def definition_rows(db_url) -> int:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        count = conn.scalar(text("SELECT count(*) FROM process_definition"))
+    engine.dispose()
+    return count
+
+
+@pytest.mark.parametrize("case", list(BROKEN_FILES))
+def test_deploy_refuses_a_broken_file_in_one_chinese_line_per_problem(db_url, capsys, tmp_path, case):
+    body, expected = BROKEN_FILES[case]
+    path = tmp_path / "diagram.bpmn"
+    path.write_bytes(body)
+    before = definition_rows(db_url)
+    code, out, err = run(capsys, "deploy", str(path))
+    assert code != 0 and out == "" and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("错误：") for line in lines), err
+    for words in expected:
+        assert words in err, err
+    assert definition_rows(db_url) == before
+
+
+def test_deploy_of_a_missing_file_or_a_folder_is_one_line(db_url, capsys, tmp_path):
+    for target, words in ((tmp_path / "nothing.bpmn", "不存在"), (tmp_path, "不是文件")):
+        code, _, err = run(capsys, "deploy", str(target))
+        assert code != 0 and words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_deploy_with_a_broken_form_file_is_one_line(db_url, capsys, tmp_path):
+    (tmp_path / "forms" / "policy_measure").mkdir(parents=True)
+    (tmp_path / "forms" / "policy_measure" / "draft.json").write_text("{oops", "utf-8")
+    diagram = tmp_path / "policy.bpmn"
+    diagram.write_bytes(open("bpmn/policy_measure.bpmn", "rb").read())
+    code, _, err = run(capsys, "deploy", str(diagram))
+    assert code != 0 and "不是有效的 JSON（第 1 行第 2 列）" in err and len(err.strip().splitlines()) == 1

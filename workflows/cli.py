@@ -47,16 +47,36 @@ def cmd_demo(platform, args):
             print(f"  {person['username']:<28} {person['name']}  ({', '.join(person['roles'])})")
 
 
+def _read_file(path: Path) -> bytes:
+    """The file's bytes. Raises SystemExit with one line when it is missing or unreadable."""
+    if not path.exists():
+        raise SystemExit(f"错误：文件 {path} 不存在")
+    if not path.is_file():
+        raise SystemExit(f"错误：{path} 不是文件")
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise SystemExit(f"错误：无法读取文件 {path}（{err.strerror or '读取失败'}）") from None
+
+
+def _forms_of(key: str, forms_dir: Path) -> dict:
+    """The forms of process `key` under `forms_dir`. Raises SystemExit with one line when one is unreadable."""
+    try:
+        return load_shipped_forms(key, forms_dir)
+    except (OSError, UnicodeDecodeError):
+        raise SystemExit(f"错误：无法读取表单目录 {forms_dir / key} 中的文件") from None
+    except json.JSONDecodeError as err:
+        where = f"第 {err.lineno} 行第 {err.colno} 列"
+        raise SystemExit(f"错误：{forms_dir / key} 中有表单文件不是有效的 JSON（{where}）") from None
+
+
 def cmd_deploy(platform, args):
     path = Path(args.file)
-    if not path.is_file():
-        raise SystemExit(f"错误：文件 {path} 不存在")
-    xml = path.read_bytes()
+    xml = _read_file(path)
     key = parse_definition(xml).key
     forms_dir = Path(args.forms) if args.forms else path.parent / "forms"
     with platform.db.transaction() as session:
-        deployed = platform.engine.deploy(session, xml, forms=load_shipped_forms(key, forms_dir),
-                                          deployed_by=args.as_user)
+        deployed = platform.engine.deploy(session, xml, forms=_forms_of(key, forms_dir), deployed_by=args.as_user)
     print(f"已部署 {deployed.key} 第 {deployed.version} 版（定义 #{deployed.id}）")
 
 
@@ -192,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(platform.db)
         args.func(platform, args)
     except InvalidDefinition as err:
-        for problem in err.problems:
-            print(f"错误：{problem}", file=sys.stderr)
+        for problem in err.problems:  # one line each, whatever the file's names hold
+            print("错误：" + " ".join(str(problem).split()), file=sys.stderr)
         return 1
     except EngineError as err:
         print(f"错误：{err.message}", file=sys.stderr)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import InvalidDefinition, NotFound, Problem, queries
 from engine.definitions import Deployed, as_utf8_text, latest_definition
+from engine.diagram_checks import NCNAME
 from engine.diff import DefinitionDiff, diff_definitions
 from engine.migration import MigrationReport, migrate_instances
 from engine.models import ProcessDefinition
@@ -93,7 +94,9 @@ def version_of(session: Session, username: str, key: str, version: int) -> Proce
 
 def forms_for(session: Session, key: str | None) -> dict:
     """Forms to go with a diagram that came without: the latest version's, else the shipped ones."""
-    if not key:
+    # The key comes from the uploaded file before any check: only a valid id may name a folder
+    # ("/etc" or "../x" would send the lookup anywhere on the server).
+    if not key or not NCNAME.match(key):
         return {}
     latest = latest_definition(session, key, required=False)
     if latest is not None:

@@ -9,8 +9,8 @@ from .conftest import login
 
 pytestmark = pytest.mark.browser
 
-# shared/ sits beside the repository, in development and in CI alike.
-MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg-reference"
+# Kept in the repository with their licence (CC BY 3.0), so the tests run from a clone alone.
+MIWG = Path(__file__).resolve().parents[1] / "fixtures" / "miwg-reference"
 MODELS = sorted(MIWG.glob("*.bpmn"))
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -105,6 +105,7 @@ def modeler_page(new_page, live_server):
 
 
 def test_every_reference_model_is_drawn_and_round_trips(modeler_page):
+    assert len(MODELS) == 21, f"expected the 21 MIWG reference models in {MIWG}"
     failures = []
     for path in MODELS:
         raw = path.read_bytes()
@@ -121,6 +122,7 @@ def test_every_reference_model_is_drawn_and_round_trips(modeler_page):
 
 
 def test_the_instance_viewer_draws_every_reference_model(new_page, live_server):
+    assert len(MODELS) == 21, f"expected the 21 MIWG reference models in {MIWG}"
     page = new_page()
     page.goto(f"{live_server.url}/login")
     page.add_script_tag(url="/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
