@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 # A handler does what its job stands for inside the firing transaction; raising rolls it back.
 Handler = Callable[[Session, DueJob], None]
 DEFAULT_POLL = 0.5
-# Lost races (another action moved the instance on, a deadlock victim) are retried at once.
-RETRYABLE = (StaleVersion, OperationalError)
+# PostgreSQL's serialization failure and deadlock victim: lost races, like SQLite's busy writer.
+RACE_STATES = frozenset({"40001", "40P01"})
 MAX_BACKOFF = 300  # seconds between two attempts, at most
 MAX_ATTEMPTS = 8  # leases a job gets before it becomes an incident
 
@@ -116,11 +116,11 @@ class Worker:
                 if job.status == "pending":  # a handler may close its job otherwise (obsolete)
                     job.status, job.fired_at = "fired", self.clock()
                 job.leased_by, job.lease_until, job.last_error = None, None, None
-        except RETRYABLE as err:
-            self._give_back(job_id, instance_id, err, retry_now=True)
-            self.tally.retried += 1
-            return "retry"
         except Exception as err:  # a bad job must not stop the worker; its error is kept on the row
+            if lost_race(err):
+                self._give_back(job_id, instance_id, err, retry_now=True)
+                self.tally.retried += 1
+                return "retry"
             self.tally.errors.append(f"{job_id}: {err}")
             return self._give_back(job_id, instance_id, err, retry_now=False)
         self.tally.fired += 1
@@ -218,6 +218,19 @@ def _locked(session: Session, job_id: int, instance_id: int | None) -> DueJob | 
         session.get(ProcessInstance, instance_id, with_for_update=True)
     return session.scalars(select(DueJob).where(DueJob.id == job_id).with_for_update()
                            .execution_options(populate_existing=True)).one_or_none()
+
+
+def lost_race(err: Exception) -> bool:
+    """Whether `err` says only that another transaction got there first: retried at once, not counted.
+
+    Any other database error (a statement timeout, say) counts as a failed attempt, so a job
+    that always meets it ends as an incident instead of being retried forever.
+    """
+    if isinstance(err, StaleVersion):
+        return True
+    if isinstance(err, OperationalError):
+        return getattr(err.orig, "sqlstate", None) in RACE_STATES or "database is locked" in str(err.orig)
+    return False
 
 
 def one_line(text: str, limit: int = 2000) -> str:

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, text, update
 
 from engine import Conflict
 from engine.clock import as_utc
 from engine.incidents import list_incidents, retry_incident
 from engine.models import DueJob, Event
+from engine.worker import Worker
 from workflows.deadlines import make_worker
 from workflows.models import Notification, RectificationCase, User
 from workflows.notifications import urge_task
@@ -211,8 +212,8 @@ def test_the_incident_page_lists_each_incident_and_retries_it(clocked, monkeypat
     page = client.get("/admin/incidents/")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="incident-count">1<' in html
-    for text in ("夜间汇总", f"/instances/{instance_id}", "wait_night", "cases_closed", "已执行 1 次", "重试"):
-        assert text in html, text
+    for shown in ("夜间汇总", f"/instances/{instance_id}", "wait_night", "cases_closed", "已执行 1 次", "重试"):
+        assert shown in html, shown
     assert 'name="viewport"' in html  # the page is drawn for phones as for desktops
 
     done = client.post(f"/admin/incidents/{job_id}/retry")
@@ -292,3 +293,23 @@ def test_the_worker_command_logs_one_line_per_failed_attempt(sqlite_platform):
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert re.search(r"定时任务 \d+（timer，实例 \d+，元素 wait_night）第 1/8 次执行失败：.*cases_closed.*2 秒后重试",
                      lines[0]), lines
+
+
+def test_a_job_that_always_times_out_in_the_database_ends_as_an_incident(pg_platform):
+    """Only lost races are retried uncounted; a statement timeout is the job's own failure."""
+    now = [OPENED]
+    with pg_platform.db.transaction() as session:
+        session.execute(insert(DueJob), [{"kind": "tally", "due_at": OPENED, "status": "pending", "payload": {},
+                                          "attempts": 0}])
+
+    def slow_tally(session, job):
+        session.execute(text("SET LOCAL statement_timeout = '20ms'"))
+        session.execute(text("SELECT pg_sleep(1)"))
+
+    worker = Worker(pg_platform.db, {"tally": slow_tally}, worker_id="w", clock=lambda: now[0], max_attempts=2)
+    for _ in range(3):
+        worker.run_once()
+        now[0] += timedelta(minutes=10)
+    job = job_of(pg_platform, kind="tally")
+    assert (job.status, job.attempts) == ("failed", 2)
+    assert "statement timeout" in job.last_error
