@@ -127,12 +127,18 @@ class Event(Base):
 
 
 class DueJob(Base):
-    """Something to do at a time: a BPMN timer or a reminder. Workers lease and fire these."""
+    """Something to do at a time: a BPMN timer or a reminder. Workers lease and fire these.
+
+    `status` goes pending → fired (or obsolete: its timer no longer waits), or pending → failed
+    when every attempt failed: an incident, left for an admin to retry. `attempts` counts the
+    leases taken; a job no longer pending holds no lease (`leased_by`, `lease_until` empty).
+    """
 
     __tablename__ = "due_job"
     __table_args__ = (
         Index("ix_due_job_pending", "due_at", **_where("pending")),
         Index("ix_due_job_instance", "instance_id", "task_guid"),
+        Index("ix_due_job_failed", "failed_at", **_where("failed")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +153,7 @@ class DueJob(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

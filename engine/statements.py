@@ -65,10 +65,13 @@ VALUES (:instance, 'timer', :guid, :element_id, :due, 'pending', :payload, 0)"""
 
 
 def close_timer_jobs(count: int) -> str:
-    """Close `count` pending timer jobs of one instance (:guid0, :guid1 …) in one statement."""
+    """Close `count` pending timer jobs of one instance (:guid0, :guid1 …) in one statement.
+
+    A closed job is no one's any more: a lease a worker took on it is cleared with it.
+    """
     guids = ", ".join(f":guid{i}" for i in range(count))
     return f"""
-UPDATE due_job SET status = :status, fired_at = :fired_at
+UPDATE due_job SET status = :status, fired_at = :fired_at, leased_by = NULL, lease_until = NULL
 WHERE instance_id = :instance AND kind = 'timer' AND status = 'pending' AND task_guid IN ({guids})"""
 
 

@@ -2,7 +2,8 @@
 
 At least 450 jobs are the ladder timers of 150 real rectification cases; the rest are cheap
 `reminder` jobs. Every job must fire exactly once (one history event each), and the jobs the
-killed worker held come back to the others when its lease runs out.
+killed worker held come back to the others when its lease runs out. Then: parallel workers fire a
+case's three ladder timers in every order, and each case still ends on its furthest rung.
 """
 
 import os
@@ -10,13 +11,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
-from datetime import UTC, datetime
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
-from engine.models import DueJob, Event
+from engine.models import DueJob, Event, HumanTask
+from workflows.models import Notification, RectificationCase
 
 from .conftest import PG_URL, make_platform
 from .helpers import CASE, start
@@ -26,9 +29,9 @@ CASES, TOTAL = 150, 10_000
 OPENED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # the timers fall due long before the workers start
 
 
-def spawn(worker_id: str) -> subprocess.Popen:
+def spawn(worker_id: str, batch=10, lease=3, idle_exit=5) -> subprocess.Popen:
     command = [sys.executable, "-m", "workflows.cli", "--database-url", PG_URL, "worker", "--worker-id", worker_id,
-               "--batch", "10", "--lease", "3", "--poll", "0.2", "--idle-exit", "5"]
+               "--batch", str(batch), "--lease", str(lease), "--poll", "0.2", "--idle-exit", str(idle_exit)]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, "SMTP_HOST": ""})
 
@@ -80,12 +83,69 @@ def test_four_workers_fire_ten_thousand_jobs_exactly_once_despite_a_kill(request
         fired = Counter(session.execute(select(Event.instance_id, Event.element_id)
                                         .where(Event.kind == "timer_fired")).all())
         handed_over = Counter(session.scalars(select(Event.instance_id).where(Event.kind == "handed_over")))
-        taken_over = dict(session.execute(select(DueJob.id, DueJob.leased_by).where(DueJob.id.in_(orphaned))).all())
+        leases = session.execute(select(DueJob.leased_by, DueJob.lease_until)).all()
+        # A reminder the killed worker held was leased again by another: its second attempt.
+        retaken = dict(session.execute(select(DueJob.id, DueJob.attempts)
+                                       .where(DueJob.id.in_(orphaned), DueJob.kind == "reminder")).all())
     assert statuses == {"fired": TOTAL}
     assert len(sent) == len(job_ids) and set(sent) == job_ids  # each reminder once
     assert len(fired) == timers and set(fired.values()) == {1}  # each BPMN timer once
     assert handed_over == dict.fromkeys(instances, 1)
-    assert victim not in set(taken_over.values())  # the killed worker's jobs were taken over
+    assert set(leases) == {(None, None)}  # a fired job holds no lease, whoever closed it
+    assert retaken and min(retaken.values()) >= 2
+    platform.db.dispose()
+
+
+LADDER = ("rectify_remind", "rectify_deadline", "rectify_handover")
+LADDER_CASES = 120
+
+
+def test_parallel_workers_firing_a_cases_timers_in_any_order_only_move_it_forward(request, tmp_path):
+    """All of a case's due jobs are due at once (pulled forward: the timers' own instants are days
+    ahead, so each job fires its timer alone), staggered so that each of the six orders is the
+    one the workers meet first in a sixth of the cases; four workers race through them."""
+    platform = make_platform("postgresql", request, tmp_path)
+    instances = [start(platform, "inspector", "rectification", {**CASE, "deadline_days": 5}).instance_id
+                 for _ in range(LADDER_CASES)]
+    orders = list(permutations(LADDER))
+    now = datetime.now(UTC)
+    with platform.db.transaction() as session:
+        for n, instance_id in enumerate(instances):
+            for position, element_id in enumerate(orders[n % len(orders)]):
+                session.execute(update(DueJob).where(DueJob.instance_id == instance_id,
+                                                     DueJob.element_id == element_id)
+                                .values(due_at=now - timedelta(seconds=3 - position)))
+
+    workers = {f"w{n}": spawn(f"w{n}", batch=2, lease=30, idle_exit=1.5) for n in range(4)}
+    try:
+        for proc in workers.values():
+            _out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err.decode()
+    finally:
+        for proc in workers.values():
+            if proc.poll() is None:
+                proc.kill()
+
+    with platform.db.reading() as session:
+        cases = {c.instance_id: c for c in session.scalars(select(RectificationCase))}
+        fired = defaultdict(list)
+        for instance_id, element_id in session.execute(select(Event.instance_id, Event.element_id)
+                                                       .where(Event.kind == "timer_fired").order_by(Event.id)):
+            fired[instance_id].append(element_id)
+        supervised = Counter(session.scalars(select(Event.instance_id).where(Event.kind == "supervised")))
+        notices = Counter(session.execute(select(Notification.instance_id, Notification.recipient)
+                                          .where(Notification.kind == "supervise")).all())
+        handover_tasks = Counter(session.scalars(select(HumanTask.instance_id)
+                                                 .where(HumanTask.element_id == "handover_review")))
+        jobs = Counter(session.execute(select(DueJob.status, DueJob.leased_by, DueJob.lease_until)).all())
+    assert set(map(tuple, fired.values())) == set(orders)  # every order happened
+    for instance_id in instances:
+        case = cases[instance_id]
+        assert (case.escalation, case.handed_over_at is not None) == ("handed_over", True), fired[instance_id]
+        assert supervised[instance_id] == 1 and handover_tasks[instance_id] == 1
+        assert notices[(instance_id, "unit_head")] == notices[(instance_id, "inspector")] == 1
+    assert len(notices) == 2 * LADDER_CASES
+    assert jobs == {("fired", None, None): 3 * LADDER_CASES}
     platform.db.dispose()
 
 

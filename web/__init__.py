@@ -15,6 +15,7 @@ from . import (
     errors,
     filters,
     inbox,
+    incidents,
     instances,
     ledger,
     library,
@@ -53,11 +54,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     for blueprint in (inbox.bp, library.bp, ledger.bp, api.bp, tasks.bp, start.bp, instances.bp, attachments.bp,
-                      admin.bp, api_definitions.bp, notifications.bp, deadlines.bp):
+                      admin.bp, api_definitions.bp, notifications.bp, deadlines.bp, incidents.bp, incidents.api_bp):
         app.register_blueprint(blueprint)
     deadlines.init_app(app)  # the in-process timer worker, when RUN_WORKER is set
     csrf.exempt(api.bp)  # the API authenticates by bearer token, not by cookie
     csrf.exempt(api_definitions.bp)
+    csrf.exempt(incidents.api_bp)
 
     @app.route("/")
     def index():

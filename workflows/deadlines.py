@@ -5,6 +5,11 @@ instant from the case data: ``remind_at`` (临近提醒, 09:00 on the day three 
 the deadline), ``due_at`` (the deadline's last second: 超期督办) and ``handover_at`` (five working
 days later: 移交纪委监委, a task in the discipline lane). `deadline_plan` computes them; the
 worker fires the timers and `react` does the domain's part: the ledger, the history, notices.
+
+Timers fire in whatever order the workers reach them, so each rung climbs `ESCALATION`, a ladder
+that only moves forward (`workflows.ladder`): a rung the case already stands on or above does
+nothing, and handing over a case not yet supervised supervises it first. Whatever the order, a
+case ends on its furthest rung with one notice per rung reached.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -15,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from engine.clock import parse_instant
 from engine.models import DueJob
-from engine.worker import Worker
+from engine.worker import MAX_ATTEMPTS, Worker
 
 from .calendar import add_working_days, deadline_instant, deadline_status, is_working_day
+from .ladder import Ladder
 from .models import RectificationCase
 from .notifications import notify, role_holders, send_email_job, task_people, unit_people
 from .platform import LOCAL_TZ
@@ -28,6 +34,9 @@ REMIND_HOUR = 9
 # Timer element → rung of the ladder. Admins may move the timers or change their instants.
 LADDER = {"rectify_remind": "remind", "rectify_deadline": "overdue", "rectify_handover": "handover"}
 ESCALATION_LABELS = {"reminded": "已提醒", "overdue": "超期督办", "handed_over": "已移交纪委监委"}
+ESCALATION = Ladder(RectificationCase.escalation, ("reminded", "overdue", "handed_over"),
+                    {"reminded": RectificationCase.reminded_at, "overdue": RectificationCase.overdue_at,
+                     "handed_over": RectificationCase.handed_over_at})
 
 
 def working_days_before(day: date, n: int) -> date:
@@ -72,8 +81,9 @@ def case_of_instance(session: Session, instance_id: int) -> RectificationCase | 
 
 def remind(platform, session: Session, case: RectificationCase, outcome=None) -> None:
     """临近提醒: the unit hears that its deadline is near."""
+    if not ESCALATION.climb(session, case, "reminded", platform.clock()):
+        return  # reminded, overdue or handed over already: a late reminder has nothing to add
     label = case_deadline_label(case, platform.today())
-    case.escalation, case.reminded_at = case.escalation or "reminded", platform.clock()
     platform.engine.record(session, case.instance_id, "deadline_reminded", "system", opinion=f"整改期限 {label}",
                            data={"due_on": case.due_on.isoformat()})
     notify(platform, session, unit_people(session, case.responsible_unit), "remind",
@@ -83,7 +93,8 @@ def remind(platform, session: Session, case: RectificationCase, outcome=None) ->
 
 def supervise(platform, session: Session, case: RectificationCase, outcome=None) -> None:
     """超期督办: the case turns overdue; the unit's head and the inspector are told."""
-    case.escalation, case.overdue_at = "overdue", platform.clock()
+    if not ESCALATION.climb(session, case, "overdue", platform.clock()):
+        return  # supervised already, or handed over: a late deadline timer changes nothing
     heads = unit_people(session, case.responsible_unit, "unit_head") or unit_people(session, case.responsible_unit)
     platform.engine.record(session, case.instance_id, "supervised", "system",
                            opinion=f"整改期限 {case.due_on.isoformat()} 已到，转入超期督办",
@@ -96,7 +107,9 @@ def supervise(platform, session: Session, case: RectificationCase, outcome=None)
 
 def hand_over(platform, session: Session, case: RectificationCase, outcome=None) -> None:
     """移交: still not rectified after the grace period; the discipline commission takes it up."""
-    case.escalation, case.handed_over_at = "handed_over", platform.clock()
+    supervise(platform, session, case)  # a case is overdue before it is handed over, whichever timer came first
+    if not ESCALATION.climb(session, case, "handed_over", platform.clock()):
+        return
     tasks = [t for t in (outcome.new_tasks if outcome else []) if t.lane == "discipline"]
     people = [p for t in tasks for p in task_people(session, t)] or role_holders(session, "discipline")
     platform.engine.record(session, case.instance_id, "handed_over", "system",
@@ -160,7 +173,8 @@ def handlers(platform) -> dict:
             "email": send_email_job}
 
 
-def make_worker(platform, worker_id: str | None = None, batch: int = 50, lease_seconds: float = 60) -> Worker:
+def make_worker(platform, worker_id: str | None = None, batch: int = 50, lease_seconds: float = 60,
+                max_attempts: int = MAX_ATTEMPTS) -> Worker:
     """A worker for this platform's database that reads the platform's clock."""
     return Worker(platform.db, handlers(platform), worker_id=worker_id, clock=platform.clock, batch=batch,
-                  lease_seconds=lease_seconds)
+                  lease_seconds=lease_seconds, max_attempts=max_attempts)
