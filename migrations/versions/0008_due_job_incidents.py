@@ -5,15 +5,15 @@ being retried: its status turns `failed`, `failed_at` says when, and its last er
 stay on the row. Admins list these newest first; the partial index holds failed jobs only, so
 pending jobs never write to it. Jobs already failed keep a NULL `failed_at`.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
