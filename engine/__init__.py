@@ -3,6 +3,7 @@
 from .db import Database
 from .errors import (
     Conflict,
+    DataTooLarge,
     DefinitionNotFound,
     EngineError,
     ExecutionFailed,
@@ -21,7 +22,7 @@ from .queries import Actor, TaskFilter
 from .runtime import Engine, Outcome
 
 __all__ = [
-    "Actor", "Assignment", "Conflict", "Database", "DefinitionNotFound", "Engine", "EngineError",
+    "Actor", "Assignment", "Conflict", "DataTooLarge", "Database", "DefinitionNotFound", "Engine", "EngineError",
     "ExecutionFailed", "InstanceNotFound", "InvalidDefinition", "NotFound", "Outcome", "Problem",
     "ScriptRefused", "StaleVersion", "TaskAlreadyDone", "TaskClaimedByOther", "TaskFilter",
     "TaskNotFound",

@@ -88,3 +88,9 @@ class ExecutionFailed(EngineError):
     """A step of the process failed while running; the action was rolled back."""
 
     status = 422
+
+
+class DataTooLarge(EngineError):
+    """An instance's data or saved state would grow past its cap; nothing was written."""
+
+    status = 422
