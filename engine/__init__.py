@@ -11,6 +11,8 @@ from .errors import (
     InvalidDefinition,
     NotFound,
     Problem,
+    ScriptFailed,
+    ScriptLimitExceeded,
     ScriptRefused,
     StaleVersion,
     TaskAlreadyDone,
@@ -22,8 +24,8 @@ from .queries import Actor, TaskFilter
 from .runtime import Engine, Outcome
 
 __all__ = [
-    "Actor", "Assignment", "Conflict", "DataTooLarge", "Database", "DefinitionNotFound", "Engine", "EngineError",
-    "ExecutionFailed", "InstanceNotFound", "InvalidDefinition", "NotFound", "Outcome", "Problem",
-    "ScriptRefused", "StaleVersion", "TaskAlreadyDone", "TaskClaimedByOther", "TaskFilter",
-    "TaskNotFound",
+    "Actor", "Assignment", "Conflict", "DataTooLarge", "Database", "DefinitionNotFound", "Engine",
+    "EngineError", "ExecutionFailed", "InstanceNotFound", "InvalidDefinition", "NotFound", "Outcome",
+    "Problem", "ScriptFailed", "ScriptLimitExceeded", "ScriptRefused", "StaleVersion", "TaskAlreadyDone",
+    "TaskClaimedByOther", "TaskFilter", "TaskNotFound",
 ]
