@@ -175,6 +175,7 @@ def check_value(value, limit: int) -> None:
     """Refuse an expression's result that is no data value, or that would be larger than `limit` bytes as JSON.
 
     A lazy iterator (map, a generator …) would run later, outside the budget, so it is refused.
+    Raises ScriptFailed or ScriptLimitExceeded, not naming the element yet.
     """
     kind = type(value)
     if kind not in SAVED_TYPES and kind not in (set, frozenset):
