@@ -3,6 +3,7 @@
 from .db import Database
 from .errors import (
     Conflict,
+    DataTooLarge,
     DefinitionNotFound,
     EngineError,
     ExecutionFailed,
@@ -10,6 +11,8 @@ from .errors import (
     InvalidDefinition,
     NotFound,
     Problem,
+    ScriptFailed,
+    ScriptLimitExceeded,
     ScriptRefused,
     StaleVersion,
     TaskAlreadyDone,
@@ -21,8 +24,8 @@ from .queries import Actor, TaskFilter
 from .runtime import Engine, Outcome
 
 __all__ = [
-    "Actor", "Assignment", "Conflict", "Database", "DefinitionNotFound", "Engine", "EngineError",
-    "ExecutionFailed", "InstanceNotFound", "InvalidDefinition", "NotFound", "Outcome", "Problem",
-    "ScriptRefused", "StaleVersion", "TaskAlreadyDone", "TaskClaimedByOther", "TaskFilter",
-    "TaskNotFound",
+    "Actor", "Assignment", "Conflict", "DataTooLarge", "Database", "DefinitionNotFound", "Engine",
+    "EngineError", "ExecutionFailed", "InstanceNotFound", "InvalidDefinition", "NotFound", "Outcome",
+    "Problem", "ScriptFailed", "ScriptLimitExceeded", "ScriptRefused", "StaleVersion", "TaskAlreadyDone",
+    "TaskClaimedByOther", "TaskFilter", "TaskNotFound",
 ]

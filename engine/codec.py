@@ -25,6 +25,11 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .errors import DataTooLarge
+
+MB = 1024 * 1024
+MAX_DATA_BYTES = 1 * MB  # an instance's data, and the data of one action, as JSON
+MAX_STATE_BYTES = 16 * MB  # a whole saved state as JSON, before compression
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _MUTABLE = (dict, list, set)
 _DUMP = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
@@ -178,12 +183,15 @@ class StateCodec:
         return dct
 
     def encode(self, workflow) -> bytes:
+        """The bytes an instance row stores. Raises UnsavableData, or DataTooLarge past MAX_STATE_BYTES."""
         try:
             raw = orjson.dumps(self.to_dict(workflow), default=self._default, option=_DUMP)
         except orjson.JSONEncodeError as err:
             if isinstance(err.__cause__, UnsavableData):
                 raise err.__cause__ from None
             raise UnsavableData(str(err)) from None
+        if len(raw) > MAX_STATE_BYTES:
+            raise DataTooLarge(f"流程状态过大（{size_text(len(raw))}，上限 {size_text(MAX_STATE_BYTES)}），未保存")
         # LZ4 shrinks a usual state about three times in a few microseconds, so it fits in the
         # row's own database page instead of spilling onto two more that every save rewrites.
         return LZ4 + lz4.block.compress(raw, store_size=True)
@@ -213,3 +221,9 @@ class StateCodec:
         if typename is None or typename not in self.registry.convert_to_dict:
             raise UnsavableData(type(value).__name__)
         return self.registry.convert(value)
+
+
+def size_text(nbytes: int) -> str:
+    """1 MB, 2.4 MB, 512 KB."""
+    value, unit = (nbytes / MB, "MB") if nbytes >= MB else (nbytes / 1024, "KB")
+    return f"{value:.1f}".removesuffix(".0") + " " + unit

@@ -91,3 +91,21 @@ class ExecutionFailed(EngineError):
     """A step of the process failed while running; the action was rolled back."""
 
     status = 422
+
+
+class ScriptFailed(ExecutionFailed):
+    """A script, condition or timer expression raised an error while it ran; its message names the element."""
+
+    def __init__(self, message: str, element_id: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
+
+
+class ScriptLimitExceeded(ScriptFailed):
+    """A script or expression went over its CPU time, memory, call depth or size budget and was stopped."""
+
+
+class DataTooLarge(EngineError):
+    """An instance's data or saved state would grow past its cap; nothing was written."""
+
+    status = 422

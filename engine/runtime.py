@@ -19,9 +19,9 @@ from .db import Database
 from .errors import (
     Conflict,
     DefinitionNotFound,
+    EngineError,
     ExecutionFailed,
     InstanceNotFound,
-    ScriptRefused,
     StaleVersion,
     TaskAlreadyDone,
     TaskClaimedByOther,
@@ -267,14 +267,16 @@ class Engine(TimerActions):
         raise ExecutionFailed("流程执行出错：自动环节循环次数过多")
 
     def _run(self, step) -> None:
+        # The script engine's errors (ScriptRefused, ScriptFailed, ScriptLimitExceeded) already name
+        # their element; they pass as they are, also when SpiffWorkflow wrapped one in its own.
         try:
             step()
-        except ScriptRefused:
+        except EngineError:
             raise
         except SpiffWorkflowException as err:
             cause = err.__cause__ or err.__context__
-            if isinstance(cause, ScriptRefused):
-                raise ScriptRefused(cause.message) from None
+            if isinstance(cause, EngineError):
+                raise cause from None
             raise ExecutionFailed(f"流程执行出错：{err}") from None
         except RecursionError:
             raise ExecutionFailed("流程执行出错：任务树过深") from None

@@ -13,8 +13,9 @@ import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 
-from .codec import StateCodec, state_registry
+from .codec import MAX_DATA_BYTES, StateCodec, size_text, state_registry
 from .compaction import compact
+from .errors import DataTooLarge
 from .script_engine import SandboxScriptEngine
 from .spec_classes import SPEC_CONFIG
 
@@ -80,5 +81,12 @@ def load_state(state: bytes, spec, subprocess_specs, script_engine: SandboxScrip
 
 
 def json_safe(data: dict) -> dict:
-    """`data` as a JSON column will hold it (dates and other values become strings)."""
-    return orjson.loads(orjson.dumps(data, default=str, option=_JSON_SAFE))
+    """`data` as a JSON column will hold it (dates and other values become strings).
+
+    Raises DataTooLarge when it is more than MAX_DATA_BYTES of JSON: an instance's data and the
+    data of one action are bounded whoever sent them.
+    """
+    raw = orjson.dumps(data, default=str, option=_JSON_SAFE)
+    if len(raw) > MAX_DATA_BYTES:
+        raise DataTooLarge(f"流程数据过大（{size_text(len(raw))}，上限 {size_text(MAX_DATA_BYTES)}），未保存")
+    return orjson.loads(raw)
