@@ -88,17 +88,17 @@ class ScriptRefused(EngineError):
 
 
 class ExecutionFailed(EngineError):
-    """A step of the process failed while running; the action was rolled back."""
+    """A step of the process failed while running; the action was rolled back. Names the element when known."""
 
     status = 422
-
-
-class ScriptFailed(ExecutionFailed):
-    """A script, condition or timer expression raised an error while it ran; its message names the element."""
 
     def __init__(self, message: str, element_id: str | None = None):
         super().__init__(message)
         self.element_id = element_id
+
+
+class ScriptFailed(ExecutionFailed):
+    """A script, condition or timer expression raised an error while it ran; its message names the element."""
 
 
 class ScriptLimitExceeded(ScriptFailed):

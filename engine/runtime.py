@@ -29,6 +29,7 @@ from .errors import (
 )
 from .fresh import FreshWorkflows
 from .live import LiveWorkflows
+from .messages import describe
 from .models import HumanTask, ProcessInstance
 from .multi_instance import reset_multi_instance_outputs
 from .projection import (
@@ -46,7 +47,7 @@ from .projection import (
 )
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, json_safe, load_state
-from .stepping import do_engine_steps
+from .stepping import StepBudget, do_engine_steps
 from .store import InstanceRow, OpenedTask, TaskRow, Tx
 from .timer_actions import TimerActions
 
@@ -79,6 +80,7 @@ class Engine(TimerActions):
         self.live = LiveWorkflows()
         self.fresh = FreshWorkflows()
         self.script_engine = SandboxScriptEngine(clock=lambda: self.clock())
+        self.step_limits = (10_000, 5.0)  # automatic tasks and CPU seconds one call may run (StepBudget)
 
     # -- definitions ---------------------------------------------------------------------------
 
@@ -260,8 +262,9 @@ class Engine(TimerActions):
     def _steps(self, workflow) -> None:
         # do_engine_steps ends by refreshing timers, which can make a due timer ready without
         # running it; run again until only user tasks and waiting events are left.
+        budget = StepBudget(*self.step_limits)
         for _ in range(MAX_STEP_ROUNDS):
-            self._run(lambda: do_engine_steps(workflow, reset_multi_instance_outputs))
+            self._run(lambda: do_engine_steps(workflow, budget.before(reset_multi_instance_outputs)))
             if not any(not t.task_spec.manual for t in ready_tasks(workflow)):
                 return
         raise ExecutionFailed("流程执行出错：自动环节循环次数过多")
@@ -277,9 +280,11 @@ class Engine(TimerActions):
             cause = err.__cause__ or err.__context__
             if isinstance(cause, EngineError):
                 raise cause from None
-            raise ExecutionFailed(f"流程执行出错：{err}") from None
+            raise _failed(err) from None
         except RecursionError:
             raise ExecutionFailed("流程执行出错：任务树过深") from None
+        except Exception as err:  # noqa: BLE001 - what a diagram makes SpiffWorkflow raise is a 422, never a 500
+            raise _failed(err) from None
 
     def _apply_status(self, instance: InstanceRow, workflow, now) -> None:
         last = workflow.last_task or workflow.task_tree
@@ -333,6 +338,12 @@ class Engine(TimerActions):
         tx.insert_events(events)
         return Outcome(instance.id, instance.version, instance.status, instance.end_event,
                        dict(instance.data or {}), created, fired_timers=[e for e, _d in fired.values()])
+
+
+def _failed(err: BaseException) -> ExecutionFailed:
+    """SpiffWorkflow's error (or whatever a diagram made it raise) in Chinese, naming the element."""
+    problem = describe(err)
+    return ExecutionFailed(f"流程执行出错：{problem.message}", problem.element_id)
 
 
 def _check_seen(row: TaskRow, instance: InstanceRow, expected: int | None) -> None:

@@ -15,7 +15,12 @@ first and lets the walk decide only what the dictionary cannot:
 Like SpiffWorkflow's loop, it goes on while anything ran, then refreshes timers.
 """
 
+import time
+
 from SpiffWorkflow.util.task import TaskState
+
+from .errors import ExecutionFailed
+from .labels import spec_label
 
 WALK_DEPTH = 1000  # SpiffWorkflow's task iterator descends no deeper than this
 
@@ -55,3 +60,32 @@ def _walk_reaches(workflow, task) -> bool:
             return False
         task = parent
     return task is workflow.task_tree
+
+
+class StepBudget:
+    """How much automatic work one call of the engine may do, across all its scripts and gateways.
+
+    Each script and condition has a budget of its own (engine.sandbox); a loop of automatic tasks
+    with no wait state in it (script → gateway → script) would still run for ever, one budgeted
+    evaluation after another. The budget counts the automatic tasks run and the thread's CPU time.
+    """
+
+    def __init__(self, max_tasks: int = 10_000, max_seconds: float = 5.0):
+        self.max_tasks, self.max_seconds = max_tasks, max_seconds
+        self.run = 0
+        self.started = time.thread_time()
+
+    def before(self, will_complete_task):
+        """`will_complete_task`, after checking that one more task is within the budget."""
+
+        def check(task):
+            self.run += 1
+            if self.run > self.max_tasks:
+                raise ExecutionFailed(f"{spec_label(task.task_spec)} 所在的自动环节循环没有结束：本次办理已自动执行 "
+                                      f"{self.max_tasks} 个环节", getattr(task.task_spec, "bpmn_id", None))
+            if time.thread_time() - self.started > self.max_seconds:
+                raise ExecutionFailed(f"{spec_label(task.task_spec)} 所在的自动环节运行超过 {self.max_seconds:g} 秒，"
+                                      "已停止", getattr(task.task_spec, "bpmn_id", None))
+            will_complete_task(task)
+
+        return check

@@ -15,10 +15,41 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from .errors import ExecutionFailed
+from .labels import short, spec_label
+
 
 def _now(my_task) -> datetime:
     now = getattr(my_task.workflow.script_engine, "now", None)
     return now() if now else datetime.now(UTC)
+
+
+def _read(my_task, value, parse, what: str):
+    """`parse(value)`, or ExecutionFailed naming the timer when the expression gave something else.
+
+    SpiffWorkflow's parsers raise bare Exceptions, TypeErrors or AttributeErrors for a value that
+    is not what the timer needs (a number, a date given to a duration timer, "abc"), anything.
+    """
+    try:
+        return parse(value)
+    except Exception:  # noqa: BLE001 - any parse failure is the expression's value being wrong
+        raise ExecutionFailed(f"{spec_label(my_task.task_spec)} 的定时表达式结果 {short(repr(value), 60)} "
+                              f"不是{what}", getattr(my_task.task_spec, "bpmn_id", None)) from None
+
+
+def _instant(value) -> datetime:
+    if not isinstance(value, str) or value.upper().startswith("P"):
+        raise ValueError(value)
+    return TimerEventDefinition.parse_time_or_duration(value)
+
+
+def _duration(value) -> dict:
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return TimerEventDefinition.parse_iso_duration(value)
+
+
+INSTANT = "有效的 ISO 8601 时间（如 2026-12-01T09:00:00+08:00）"
 
 
 class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
@@ -27,7 +58,7 @@ class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
         if event_value is None:
             event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.parse_time_or_duration(event_value) < _now(my_task):
+        if _read(my_task, event_value, _instant, INSTANT) < _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 
@@ -37,7 +68,7 @@ class ClockedDurationTimerEventDefinition(DurationTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(expression)
+            parsed = _read(my_task, expression, _duration, "有效的 ISO 8601 期间（如 \"P5D\"）")
             start = _now(my_task)
             event_value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
             my_task._set_internal_data(event_value=event_value)
@@ -51,7 +82,8 @@ class ClockedCycleTimerEventDefinition(CycleTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+            cycles, start, duration = _read(my_task, expression, TimerEventDefinition.parse_iso_recurring_interval,
+                                            "有效的 ISO 8601 循环（如 \"R3/PT1H\"）")
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:

@@ -257,5 +257,5 @@ def test_a_timer_job_whose_script_runs_away_fails_cleanly_with_the_element_on_th
     with platform.db.reading() as session:
         job = session.scalars(select(DueJob)).one()
     assert (job.status, job.last_error) == (
-        "pending", "ScriptLimitExceeded: 脚本任务 compute（计算）超出运行时间上限（0.3 秒）")
+        "pending", "脚本任务 compute（计算）超出运行时间上限（0.3 秒）")
     assert snapshot(platform) == before
