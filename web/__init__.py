@@ -15,6 +15,7 @@ from . import (
     errors,
     filters,
     inbox,
+    input_guard,
     instances,
     ledger,
     library,
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k != "PLATFORM"})
     platform.init_app(app, (test_config or {}).get("PLATFORM"))
+    input_guard.init_app(app)  # before CSRF and the blueprints: it reads forms first and sets `int`
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     auth.init_app(app)
