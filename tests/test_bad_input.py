@@ -481,6 +481,29 @@ def test_hostile_bodies_are_refused(world, endpoint):
     assert fingerprint(world.platform) == start_state
 
 
+# --- what still reaches the database ------------------------------------------------------------------
+
+
+def test_a_value_the_database_refuses_is_a_400_and_not_a_traceback(pg_platform):
+    """The last line of defence: a DataError (PostgreSQL refusing a value) is a 400 in Chinese."""
+    app = create_app({"PLATFORM": pg_platform, "SECRET_KEY": "x", "TESTING": True})
+
+    @app.route("/api/out-of-range")
+    def out_of_range():  # what a view would do with a number no check had bounded
+        with pg_platform.db.reading() as session:
+            return {"value": session.scalar(text("SELECT CAST(:v AS integer)"), {"v": 2**40})}
+
+    @app.route("/out-of-range")
+    def out_of_range_page():
+        return out_of_range()
+
+    response = app.test_client().get("/api/out-of-range")
+    assert response.status_code == 400 and response.json["error"] == "BadRequest"
+    assert "超出允许的范围" in response.json["message"]
+    response = app.test_client().get("/out-of-range")
+    assert response.status_code == 400 and "超出允许的范围" in response.get_data(as_text=True)
+
+
 # --- through gunicorn, as the README runs it ------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
