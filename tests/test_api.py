@@ -377,3 +377,12 @@ def test_unknown_routes_and_methods_answer_in_json(api, platform):
     before = snapshot(platform)
     _refused(api.get("unit", "/api/no-such-thing"), 404, "NotFound", platform, before)
     _refused(api.client.delete("/api/tasks", headers=api.headers("unit")), 405, "MethodNotAllowed", platform, before)
+
+
+@pytest.mark.parametrize("query,message", [
+    ("page=1.5", "查询参数 page 须为用数字 0–9 写成的整数"),
+    ("page=%EF%BC%91", "查询参数 page 须为用数字 0–9 写成的整数"),
+    ("page=99999999999999999999", "查询参数 page 须为 1 到 2147483647 之间的整数"),
+    ("per_page=0", "查询参数 per_page 须为 1 到 2147483647 之间的整数")])
+def test_a_bad_number_is_named_with_what_it_must_be(api, platform, query, message):
+    assert api.get("unit", f"/api/tasks?{query}").json["message"] == message

@@ -63,12 +63,13 @@ def bounded_int(raw, what: str, minimum: int = 1, maximum: int = MAX_ID) -> int:
 
     Booleans, floats, signs, spaces, full-width digits and anything out of range raise Refusal (400).
     """
-    value = None
     if isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
-    elif isinstance(raw, str) and _DIGITS.fullmatch(raw) and len(raw) <= 12:
-        value = int(raw)
-    if value is None or not minimum <= value <= maximum:
+    elif isinstance(raw, str) and _DIGITS.fullmatch(raw):
+        value = int(raw) if len(raw) <= 12 else maximum + 1
+    else:
+        raise Refusal(400, _("%(what)s须为用数字 0–9 写成的整数", what=what))
+    if not minimum <= value <= maximum:
         raise Refusal(400, _("%(what)s须为 %(min)s 到 %(max)s 之间的整数", what=what, min=minimum, max=maximum))
     return value
 
