@@ -481,6 +481,17 @@ def test_hostile_bodies_are_refused(world, endpoint):
     assert fingerprint(world.platform) == start_state
 
 
+def test_unknown_addresses_are_404_in_chinese(world):
+    for path in ("/no-such-page", "/tasks/1/no-such-step", "/api/no-such-thing", "/api/tasks/1/no-such-step"):
+        before = snapshot(world.platform)
+        response = world.client("unit").get(path)
+        assert response.status_code == 404 and snapshot(world.platform) == before
+        if path.startswith("/api/"):
+            assert response.json == {"error": "NotFound", "message": "请求的资源不存在"}
+        else:
+            assert "页面不存在" in response.get_data(as_text=True)
+
+
 # --- what still reaches the database ------------------------------------------------------------------
 
 

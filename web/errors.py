@@ -22,6 +22,7 @@ MESSAGES = {
     415: "不支持的请求内容类型", 416: "请求的范围无效", 417: "无法满足 Expect 请求头", 422: "请求内容无法处理",
     428: "缺少前提条件", 429: "请求过于频繁，请稍后再试", 431: "请求头过大", 501: "不支持的请求",
 }
+API_MESSAGES = {404: "请求的资源不存在"}  # under /api there are no pages
 
 
 def wants_json() -> bool:
@@ -49,7 +50,7 @@ def http_message(err: HTTPException) -> str:
         return err.description
     code = err.code or 500
     fallback = "请求无效" if code < 500 else "服务器内部错误"
-    return _(MESSAGES.get(code, fallback))
+    return _((API_MESSAGES if wants_json() else {}).get(code) or MESSAGES.get(code, fallback))
 
 
 def http_error_response(err: HTTPException):
