@@ -75,8 +75,10 @@ def list_incidents(session: Session, limit: int = 50, offset: int = 0) -> list[I
     return [_incident(job, key, name) for job, key, name in rows]
 
 
-def retry_incident(session: Session, job_id: int, actor: str, now: datetime) -> DueJob:
+def retry_incident(session: Session, job_id: int, actor: str, now: datetime, note: str | None = None) -> DueJob:
     """Put an incident back as pending with its attempts reset; the next worker poll fires it.
+
+    `note` (why it can run now: the data was fixed, the mail server is back) goes into the history.
 
     Raises IncidentNotFound (no such job) or Conflict (not an incident: someone retried it
     already, or it never failed).
@@ -92,7 +94,7 @@ def retry_incident(session: Session, job_id: int, actor: str, now: datetime) -> 
         raise Conflict(f"异常任务 {job_id} 已由他人重试或已不在异常状态，请刷新后查看")
     if job.instance_id is not None:
         session.add(Event(instance_id=job.instance_id, kind="job_retried", actor=actor, at=now,
-                          element_id=job.element_id, opinion="管理员重试失败的定时任务",
+                          element_id=job.element_id, opinion=note or "管理员重试失败的定时任务",
                           data={"job_id": job.id, "kind": job.kind, "error": job.last_error}))
     return job
 

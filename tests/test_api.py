@@ -1,5 +1,6 @@
 """The JSON API on SQLite and PostgreSQL: every endpoint, every refusal, and refusals change nothing."""
 
+import json
 import re
 
 import pytest
@@ -259,3 +260,129 @@ def test_library_search_mirrors_the_page(api, platform):
     page = api.get("unit", "/api/library?per_page=1").json
     assert len(page["measures"]) == 1 and page["has_next"] is True
     assert api.get("unit", "/api/library?group=taxation").json["measures"] == []
+
+
+# --- bad input: a clean 4xx in Chinese, and nothing changes ---------------------------------------------
+
+
+def _refused(response, status: int, error: str, platform, before) -> dict:
+    assert (response.status_code, response.json["error"]) == (status, error), response.json
+    assert re.search(r"[\u4e00-\u9fff]", response.json["message"])
+    assert snapshot(platform) == before
+    return response.json
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded",
+                                          "application/xml", "multipart/form-data; boundary=x"])
+def test_a_json_body_sent_as_another_type_is_415(api, platform, content_type):
+    task = open_case(platform).new_tasks[0]
+    before = snapshot(platform)
+    for user, url, body in (("unit", f"/api/tasks/{task.id}/complete", RECTIFIED),
+                            ("inspector", "/api/processes/rectification/instances", CASE)):
+        response = api.client.post(url, data=json.dumps(body), content_type=content_type, headers=api.headers(user))
+        assert "application/json" in _refused(response, 415, "UnsupportedMediaType", platform, before)["message"]
+
+
+@pytest.mark.parametrize("header", ['"1.9"', "1.9", '"１"', "１", "W/\"x\"", '"1", "2"', "true", "-1", "1e0",
+                                    '"2147483648"', "0x1", '""'])
+def test_if_match_takes_nothing_but_a_whole_version(api, platform, header):
+    task = open_case(platform).new_tasks[0]
+    before = snapshot(platform)
+    response = api.post("unit", f"/api/tasks/{task.id}/complete", RECTIFIED, headers={"If-Match": header})
+    assert "If-Match" in _refused(response, 400, "BadRequest", platform, before)["message"]
+
+
+@pytest.mark.parametrize("value", [1.9, 1.0, "１", "1.9", " 1", True, -1, 2**31, [1], {"v": 1}, "1_0"])
+def test_expected_version_in_the_body_takes_nothing_but_a_whole_version(api, platform, value):
+    task = open_case(platform).new_tasks[0]
+    before = snapshot(platform)
+    response = api.post("unit", f"/api/tasks/{task.id}/complete", {**RECTIFIED, "expected_version": value})
+    assert "expected_version" in _refused(response, 400, "BadRequest", platform, before)["message"]
+
+
+@pytest.mark.parametrize("form", ['"{v}"', 'W/"{v}"', "{v}", " {v} ", "*"])
+def test_if_match_accepts_each_way_of_naming_the_version(api, platform, form):
+    out = open_case(platform)
+    response = api.post("unit", f"/api/tasks/{out.new_tasks[0].id}/complete", RECTIFIED,
+                        headers={"If-Match": form.format(v=out.version)})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/api/tasks?page=99999999999999999999", "/api/tasks?page=2147483648",
+                                 "/api/ledger?page=0", "/api/library?page=-1", "/api/tasks?per_page=%EF%BC%91",
+                                 "/api/tasks?page=1.5", "/api/ledger?per_page=", "/api/library?page=1e3"])
+def test_page_numbers_beyond_range_are_400(api, platform, url):
+    before = snapshot(platform)
+    response = api.get("inspector", url)
+    assert "page" in _refused(response, 400, "BadRequest", platform, before)["message"]
+
+
+def test_the_last_page_there_can_be_is_empty(api, platform):
+    open_case(platform)
+    assert api.get("unit", "/api/tasks?page=2147483647&per_page=100").json["tasks"] == []
+    assert api.get("inspector", "/api/ledger?page=2147483647").json["cases"] == []
+    assert api.get("unit", "/api/library?page=2147483647").json["measures"] == []
+
+
+@pytest.mark.parametrize("url", ["/api/tasks/2147483648", "/api/instances/2147483648", "/api/tasks/0",
+                                 "/api/tasks/99999999999999999999", "/api/tasks/%EF%BC%91", "/api/instances/-1"])
+def test_ids_the_database_cannot_hold_are_404(api, platform, url):
+    open_case(platform)
+    before = snapshot(platform)
+    _refused(api.get("inspector", url), 404, "NotFound", platform, before)
+
+
+@pytest.mark.parametrize("ids", [[2147483648], [99999999999], [0], [-1]])
+def test_attachment_ids_beyond_the_database_range_are_refused_by_field(api, platform, ids):
+    task = open_case(platform).new_tasks[0]
+    before = snapshot(platform)
+    response = api.post("unit", f"/api/tasks/{task.id}/complete", {**RECTIFIED, "attachments": ids})
+    assert "attachments" in _refused(response, 422, "FormInvalid", platform, before)["errors"]
+
+
+@pytest.mark.parametrize("value,where", [("整改\x00完成", "U+0000"), ("\ud800整改完成", "U+D800"),
+                                         ("整改\x1b[31m完成", "U+001B")])
+def test_nul_control_characters_and_lone_surrogates_are_refused_naming_the_field(api, platform, value, where):
+    task = open_case(platform).new_tasks[0]
+    before = snapshot(platform)
+    body = json.dumps({**RECTIFIED, "report": value})  # json.dumps writes the surrogate as \ud800
+    response = api.post("unit", f"/api/tasks/{task.id}/complete", data=body)
+    message = _refused(response, 400, "BadRequest", platform, before)["message"]
+    assert message == f"字段 report 含有不允许的字符（{where}）"
+    response = api.post("inspector", "/api/processes/rectification/instances", data=json.dumps({**CASE,
+                                                                                                 "description": value}))
+    _refused(response, 400, "BadRequest", platform, before)
+
+
+@pytest.mark.parametrize("body,reason", [("[" * 10000 + "]" * 10000, "嵌套超过 32 层"),
+                                         ('{"a":' * 33 + "1" + "}" * 33, "嵌套超过 32 层"),
+                                         ('{"measures": "x", "measures": "y"}', "重复"),
+                                         ('{"report": NaN}', "NaN"), ('{"report": 1e400}', "超出范围"),
+                                         ('{"report": 123456789012345678901}', "超出范围")])
+def test_json_the_product_does_not_take_is_400(api, platform, body, reason):
+    task = open_case(platform).new_tasks[0]
+    before = snapshot(platform)
+    response = api.post("unit", f"/api/tasks/{task.id}/complete", data=body)
+    assert reason in _refused(response, 400, "BadRequest", platform, before)["message"]
+
+
+def test_a_body_over_the_size_limit_is_413(api, platform):
+    before = snapshot(platform)
+    response = api.post("inspector", "/api/processes/rectification/instances",
+                        {**CASE, "description": "长" * (2 * 1024 * 1024)})  # 6 MB as UTF-8
+    _refused(response, 413, "RequestEntityTooLarge", platform, before)
+
+
+def test_unknown_routes_and_methods_answer_in_json(api, platform):
+    before = snapshot(platform)
+    _refused(api.get("unit", "/api/no-such-thing"), 404, "NotFound", platform, before)
+    _refused(api.client.delete("/api/tasks", headers=api.headers("unit")), 405, "MethodNotAllowed", platform, before)
+
+
+@pytest.mark.parametrize("query,message", [
+    ("page=1.5", "查询参数 page 须为用数字 0–9 写成的整数"),
+    ("page=%EF%BC%91", "查询参数 page 须为用数字 0–9 写成的整数"),
+    ("page=99999999999999999999", "查询参数 page 须为 1 到 2147483647 之间的整数"),
+    ("per_page=0", "查询参数 per_page 须为 1 到 2147483647 之间的整数")])
+def test_a_bad_number_is_named_with_what_it_must_be(api, platform, query, message):
+    assert api.get("unit", f"/api/tasks?{query}").json["message"] == message

@@ -152,7 +152,7 @@ def test_bad_requests_are_400(api):
     refused(api, api.post_file("admin", base.bpmn_xml, "[1, 2]"), 400)
     refused(api, api.post_file("admin", base.bpmn_xml, field="other"), 400)
     response = api.client.post("/api/definitions", json={"xml": base.bpmn_xml}, headers=api.auth("admin"))
-    refused(api, response, 400)
+    refused(api, response, 415)  # a diagram comes as XML or as an uploaded file, not in JSON
     refused(api, api.post_xml("admin", b"   "), 400)
 
 

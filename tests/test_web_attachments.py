@@ -90,13 +90,90 @@ def test_oversize_file_is_refused_with_the_limit_named(platform):
     assert stored(platform) == 0 and snapshot(platform) == before
 
 
-def test_request_beyond_the_body_limit_is_refused_on_the_task_page(sqlite_platform):
+def typed(html: str) -> dict[str, str]:
+    """What the re-rendered task form's textareas hold."""
+    form = html[html.index('id="task-form"'):]
+    return dict(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', form))
+
+
+def as_browser_sends(*parts: tuple[str, str | tuple[str, bytes]]) -> dict:
+    """A multipart body with its parts in the given order, as a browser sends a form: in page order.
+    (The test client would put every file after every text field.)"""
+    boundary = "----ysflow-test-boundary"
+    chunks = []
+    for name, value in parts:
+        if isinstance(value, tuple):
+            filename, content = value
+            head = f'name="{name}"; filename="{filename}"\r\nContent-Type: application/octet-stream'
+        else:
+            head, content = f'name="{name}"', value.encode("utf-8")
+        chunks += [f"--{boundary}\r\nContent-Disposition: form-data; {head}\r\n\r\n".encode(), content, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return {"data": b"".join(chunks), "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_a_20_mb_file_comes_back_beside_its_field_with_everything_typed(platform):
+    task, _instance = rectify_task(platform)
+    unit = logged_in(make_app(platform), "unit")
+    before = snapshot(platform)
+    # The file sits between the texts, as on the page: the field after it must survive too.
+    response = unit.post(f"/tasks/{task}", **as_browser_sends(
+        ("measures", RECTIFIED["measures"]), ("evidence", RECTIFIED["evidence"]),
+        ("upload_attachments", ("扫描件.pdf", PDF + bytes(20 * 1024 * 1024))), ("report", RECTIFIED["report"])))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="err-attachments">[^<]*扫描件.pdf”超过 10 MB 上限', html)
+    assert typed(html) == {k: RECTIFIED[k] for k in ("measures", "evidence", "report")}
+    assert stored(platform) == 0 and snapshot(platform) == before
+
+
+def test_a_body_past_the_read_limit_keeps_what_arrived_and_names_the_file(sqlite_platform):
     task, _instance = rectify_task(sqlite_platform)
-    unit = logged_in(make_app(sqlite_platform, MAX_CONTENT_LENGTH=4096, UPLOAD_MAX_BYTES=2048), "unit")
-    response = unit.post(f"/tasks/{task}", data={**RECTIFIED, **files(("大.pdf", PDF + bytes(8192)))},
-                         content_type="multipart/form-data")
-    assert response.status_code == 413 and "上传内容过大" in page_text(response)
+    # Read at most 8 KB + 4 KB; the file alone is 64 KB, so the report after it never arrives.
+    app = make_app(sqlite_platform, MAX_CONTENT_LENGTH=4096, UPLOAD_MAX_BYTES=2048, UPLOAD_MAX_TOTAL_BYTES=8192)
+    unit = logged_in(app, "unit")
+    response = unit.post(f"/tasks/{task}", **as_browser_sends(
+        ("measures", RECTIFIED["measures"]), ("evidence", RECTIFIED["evidence"]),
+        ("upload_attachments", ("巨大.pdf", PDF + bytes(64 * 1024))), ("report", RECTIFIED["report"])))
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="err-attachments">[^<]*巨大.pdf”过大', html)
+    assert 'id="form-error"' in html and "只读取了前面的部分" in html
+    assert typed(html) == {"measures": RECTIFIED["measures"], "evidence": RECTIFIED["evidence"], "report": ""}
     assert stored(sqlite_platform) == 0
+
+
+def test_files_over_the_total_limit_are_refused_beside_their_field(sqlite_platform):
+    task, _instance = rectify_task(sqlite_platform)
+    app = make_app(sqlite_platform, UPLOAD_MAX_BYTES=2048, UPLOAD_MAX_TOTAL_BYTES=3000)
+    unit = logged_in(app, "unit")
+    response = unit.post(f"/tasks/{task}", data={**RECTIFIED, **files(("一.pdf", PDF + bytes(1800)),
+                                                                      ("二.pdf", PDF + bytes(1800)))},
+                         content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert re.search(r'id="err-attachments">附件合计超过', response.get_data(as_text=True))
+    assert stored(sqlite_platform) == 0
+
+
+def test_a_text_longer_than_a_field_may_be_comes_back_cut_and_named(sqlite_platform):
+    task, _instance = rectify_task(sqlite_platform)
+    unit = logged_in(make_app(sqlite_platform, MAX_FORM_MEMORY_SIZE=1024), "unit")
+    before = snapshot(sqlite_platform)
+    response = unit.post(f"/tasks/{task}", data={**RECTIFIED, "report": "整改" * 1000, **files(("a.png", PNG))},
+                         content_type="multipart/form-data")
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="err-report">内容过长', html)
+    assert typed(html)["report"] == "整改" * 170 + "整"  # 1024 bytes hold 341 whole characters
+    assert typed(html)["measures"] == RECTIFIED["measures"]
+    assert stored(sqlite_platform) == 0 and snapshot(sqlite_platform) == before
+
+
+def test_the_page_tells_the_browser_the_limits(sqlite_platform):
+    task, _instance = rectify_task(sqlite_platform)
+    html = logged_in(make_app(sqlite_platform), "unit").get(f"/tasks/{task}").get_data(as_text=True)
+    assert f'data-max-bytes="{10 * 1024 * 1024}"' in html and f'data-max-total="{50 * 1024 * 1024}"' in html
+    assert "js/upload_check.js" in html
 
 
 def test_a_good_file_is_not_kept_when_the_rest_of_the_form_fails(sqlite_platform):
@@ -178,3 +255,13 @@ def _open_task(platform, element_id: str) -> int:
     with platform.db.reading() as session:
         return session.scalars(select(HumanTask.id).where(HumanTask.element_id == element_id,
                                                           HumanTask.status == "open")).one()
+
+
+def test_a_body_refused_before_the_view_still_comes_back_as_the_task_form(sqlite_platform):
+    task, _instance = rectify_task(sqlite_platform)
+    unit = logged_in(make_app(sqlite_platform, MAX_CONTENT_LENGTH=4096), "unit")
+    response = unit.post(f"/tasks/{task}", data={**RECTIFIED, "report": "整改" * 2000})  # urlencoded, 36 KB
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert 'id="task-form"' in html and re.search(r'id="form-error">请求内容过大', html)
+    assert stored(sqlite_platform) == 0

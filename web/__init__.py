@@ -16,6 +16,7 @@ from . import (
     filters,
     inbox,
     incidents,
+    input_guard,
     instances,
     ledger,
     library,
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k != "PLATFORM"})
     platform.init_app(app, (test_config or {}).get("PLATFORM"))
+    input_guard.init_app(app)  # before CSRF and the blueprints: it reads forms first and sets `int`
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     auth.init_app(app)

@@ -12,6 +12,7 @@ from workflows.errors import BadRequest
 from workflows.lanes import LANE_LABELS
 
 from .admin_forms import editor_payload, problems_json, read_upload
+from .input_rules import loads_strict
 from .platform import get_platform
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -121,6 +122,13 @@ def deploy():
 def preview():
     """The form a JSON schema draws, rendered by the task page's own macro, or its schema errors."""
     text = (request.get_json(silent=True) or {}).get("schema", "")
+    if not isinstance(text, str):
+        raise BadRequest(_("schema 须为 JSON 文本"))
+    try:  # the schema is JSON inside the body's JSON: read it as strictly (depth, NaN, control characters)
+        loads_strict(text)
+    except ValueError as err:
+        problem = _("不是有效的 JSON：%(reason)s", reason=err)
+        return render_template("admin/_preview.html", fields=[], problems=[problem])
     with get_platform().db.reading() as session:
         fields, problems = admin_service.preview_form(session, current_user.username, text)
     return render_template("admin/_preview.html", fields=fields, problems=problems)

@@ -1,7 +1,8 @@
 """The JSON API under /api: what the pages do, for other systems, behind bearer tokens.
 
 Errors are JSON (web.errors): 400 bad body, 401 no token, 403 not yours, 404 unknown,
-409 conflict (done, claimed or stale), 422 form invalid with per-field "errors".
+409 conflict (done, claimed or stale), 413 body too large, 415 body not JSON, 422 form invalid
+with per-field "errors". web.input_guard refuses bad input before any view here runs.
 """
 
 from flask import Blueprint, g, jsonify, request, url_for
@@ -19,6 +20,7 @@ from workflows.rectification import ledger
 from workflows.services import complete_task, instance_for, load_task, start_process
 
 from .api_auth import api_login_required
+from .input_rules import bounded_int, version_from_if_match, version_number
 from .ledger import ledger_filter
 from .library import library_query
 from .nav import actor_of
@@ -78,34 +80,37 @@ def outcome_json(outcome) -> dict:
 
 
 def json_body() -> dict:
-    """The request's JSON object; an empty body counts as {}. Raises BadRequest otherwise."""
+    """The request's JSON object; an empty body counts as {}.
+
+    Raises Refusal 415 for a body that is not sent as application/json, 400 for JSON that
+    web.input_rules refuses, and BadRequest when the JSON is not an object.
+    """
     if not request.get_data():
         return {}
-    body = request.get_json(force=True, silent=True)
+    body = request.get_json()
     if not isinstance(body, dict):
         raise BadRequest(_("请求体须为 JSON 对象"))
     return body
 
 
 def expected_version(body: dict) -> int | None:
-    """`expected_version` from the body, else from If-Match ("3", W/"3" or 3). Raises BadRequest."""
+    """`expected_version` from the body (an integer, or its ASCII digits), else from If-Match
+    (`3`, `"3"` or `W/"3"`; `*` asks for none). Raises Refusal (400) for anything else: 1.9, "１", true."""
     raw = body.pop("expected_version", None)
-    if raw is None and request.headers.get("If-Match"):
-        raw = request.headers["If-Match"].strip().removeprefix("W/").strip('"')
-    if raw is None:
-        return None
-    if isinstance(raw, bool):
-        raise BadRequest(_("expected_version 须为整数"))
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise BadRequest(_("expected_version 须为整数")) from None
+    if raw is not None:
+        return version_number(raw, "expected_version")
+    header = request.headers.get("If-Match")
+    return version_from_if_match(header) if header else None
 
 
 def paging() -> tuple[int, int]:
-    """`page` (from 1) and `per_page` (1–100, default 20) from the query string."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", 20, type=int) or 20, 1), MAX_PER_PAGE)
+    """`page` (from 1) and `per_page` (1–100, default 20) from the query string.
+
+    Raises Refusal (400) for values that are not whole numbers in range; web.input_guard already
+    refuses them for every route, this keeps the view honest on its own.
+    """
+    page = bounded_int(request.args.get("page", "1"), "page")
+    per_page = min(bounded_int(request.args.get("per_page", "20"), "per_page"), MAX_PER_PAGE)
     return page, per_page
 
 

@@ -1,6 +1,5 @@
 """JSON API for admins: deploy diagrams and read definitions and their versions (bearer tokens)."""
 
-import json
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request, url_for
@@ -11,6 +10,7 @@ from workflows.errors import BadRequest
 
 from .admin_forms import problems_json, read_upload
 from .api_auth import api_login_required
+from .input_rules import loads_strict
 from .platform import get_platform
 
 bp = Blueprint("api_definitions", __name__, url_prefix="/api/definitions")
@@ -45,8 +45,8 @@ def _body() -> tuple[bytes, dict | None, bool]:
         migrate = migrate or request.form.get("migrate") in ("1", "true", "yes")
         if not forms_text:
             return raw, None, migrate
-        try:
-            forms = json.loads(forms_text)
+        try:  # JSON inside a form field: as strict as a JSON body (depth, NaN, control characters)
+            forms = loads_strict(forms_text)
         except ValueError as err:
             raise BadRequest(f"forms 不是有效的 JSON：{err}") from None
         if not isinstance(forms, dict):
@@ -57,6 +57,7 @@ def _body() -> tuple[bytes, dict | None, bool]:
         if not raw.strip():
             raise BadRequest("请求体为空：请发送 BPMN XML")
         return raw, None, migrate
+    # web.input_guard answers other types with 415 before this view runs.
     raise BadRequest("请以 Content-Type: application/xml 发送 BPMN，或以 multipart/form-data 上传 file 字段")
 
 

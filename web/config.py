@@ -25,8 +25,13 @@ def load(app) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         REMEMBER_COOKIE_HTTPONLY=True,
-        MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)),
-        UPLOAD_MAX_BYTES=int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
+        # Any request body (JSON, forms, diagrams) beyond this is refused with 413. Forms with evidence
+        # files are read further, up to UPLOAD_MAX_TOTAL_BYTES more, so that a file over its limit
+        # comes back beside its field with the rest of the form (web.input_guard).
+        MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)),
+        MAX_FORM_MEMORY_SIZE=int(os.environ.get("MAX_FORM_MEMORY_SIZE", 500 * 1024)),  # one text field
+        UPLOAD_MAX_BYTES=int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),  # one evidence file
+        UPLOAD_MAX_TOTAL_BYTES=int(os.environ.get("UPLOAD_MAX_TOTAL_BYTES", 50 * 1024 * 1024)),  # one submission
         BABEL_DEFAULT_LOCALE="zh_CN",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,

@@ -6,9 +6,11 @@ from flask_login import current_user
 
 from engine import Conflict, NotFound
 from workflows import incidents
+from workflows.errors import BadRequest
 from workflows.incidents import KIND_LABELS
 
 from .admin import admin_required
+from .api import json_body
 from .api_definitions import api_admin_required
 from .platform import get_platform
 
@@ -45,7 +47,7 @@ def retry(job_id: int):
     platform = get_platform()
     try:
         with platform.db.transaction() as session:
-            incidents.retry(platform, session, current_user.username, job_id)
+            incidents.retry(platform, session, current_user.username, job_id, request.form.get("note"))
     except (Conflict, NotFound) as err:
         flash(err.message, "warning")
         return _listing(err.status)
@@ -68,9 +70,15 @@ def api_index():
 @api_bp.route("/<int:job_id>/retry", methods=["POST"])
 @api_admin_required
 def api_retry(job_id: int):
-    """Retry one incident: 200 with the job back as pending, 404 for no such job, 409 if retried already."""
-    platform = get_platform()
+    """Retry one incident (body: optional `note`): 200 with the job back as pending, 404 for no such job,
+    409 if retried already."""
+    platform, body = get_platform(), json_body()
+    unknown = sorted(set(body) - {"note"})
+    if unknown:
+        raise BadRequest(_("不认识的字段：%(names)s", names="、".join(unknown)))
+    if "note" in body and not isinstance(body["note"], str):
+        raise BadRequest(_("note（重试说明）须为文本"))
     with platform.db.transaction() as session:
-        job = incidents.retry(platform, session, g.api_user.username, job_id)
+        job = incidents.retry(platform, session, g.api_user.username, job_id, body.get("note"))
         body = {"id": job.id, "status": job.status, "attempts": job.attempts}
     return jsonify(body)

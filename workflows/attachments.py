@@ -83,12 +83,13 @@ def file_fields(schema: dict) -> set[str]:
 
 
 def submit_task_form(platform, session: Session, username: str, task_id, form, uploads: dict[str, list[Upload]],
-                     max_bytes: int, expected_version: int | None = None) -> Outcome:
+                     max_bytes: int, expected_version: int | None = None, max_total: int | None = None) -> Outcome:
     """Complete a task from a posted HTML form (anything with ``get`` and ``getlist``) and its files.
 
-    The files of the form's file fields are checked and stored, and their ids join the field's
-    list. Raises FormInvalid (every field's message, refused files included) and everything
-    complete_task raises; the caller's transaction then rolls back, so no file is kept.
+    The files of the form's file fields are checked (each at most `max_bytes`, together at most
+    `max_total`) and stored, and their ids join the field's list. Raises FormInvalid (every field's
+    message, refused files included) and everything complete_task raises; the caller's transaction
+    then rolls back, so no file is kept.
     """
     _user, view = load_task(session, username, task_id)
     if view.task.status != "open":
@@ -111,6 +112,10 @@ def submit_task_form(platform, session: Session, username: str, task_id, form, u
             stored[field] = [(f, check_upload(f, max_bytes)) for f in files]
         except ValueError as err:
             errors[field] = str(err)
+    total = sum(len(f.content) for files in stored.values() for f, _kind in files)
+    if max_total is not None and total > max_total:
+        for field in stored:
+            errors.setdefault(field, f"附件合计超过 {max_total / 1024 / 1024:g} MB 上限，请分次提交或压缩后再上传")
     if errors:
         raise FormInvalid({**(_form_errors(view.schema, data) if data is not None else {}), **errors})
     for field, files in stored.items():

@@ -6,6 +6,7 @@ A schema may say ``"x-options": "groups"`` (or ``indicator_groups``, ``units``,
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from .errors import FormInvalid
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
 START_FORM = "start"
+# Numbers typed in a form: ASCII digits only (int() and float() would also take "１", "1_0", "nan", "inf").
+_INTEGER = re.compile(r"-?[0-9]{1,16}")
+_NUMBER = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,16})?")
 
 
 def load_shipped_forms(process_key: str, forms_dir: Path = FORMS_DIR) -> dict[str, dict]:
@@ -99,7 +103,7 @@ def coerce(schema: dict, get, getlist) -> dict:
             values = [v for v in getlist(name) if str(v).strip()]
             if prop.get("items", {}).get("type") == "integer":
                 try:
-                    values = [int(v) for v in values]
+                    values = [_parse(_INTEGER, int, v) for v in values]
                 except ValueError:
                     errors[name] = "格式不正确"
                     continue
@@ -115,12 +119,12 @@ def coerce(schema: dict, get, getlist) -> dict:
         raw = str(raw).strip()
         if kind == "integer":
             try:
-                data[name] = int(raw)
+                data[name] = _parse(_INTEGER, int, raw)
             except ValueError:
                 errors[name] = "请输入整数"
         elif kind == "number":
             try:
-                data[name] = float(raw)
+                data[name] = _parse(_NUMBER, float, raw)
             except ValueError:
                 errors[name] = "请输入数字"
         else:
@@ -128,6 +132,14 @@ def coerce(schema: dict, get, getlist) -> dict:
     if errors:
         raise FormInvalid(errors)
     return data
+
+
+def _parse(pattern: re.Pattern, kind, text) -> int | float:
+    """`text` as `kind` when it matches `pattern` whole. Raises ValueError otherwise."""
+    text = str(text).strip()
+    if not pattern.fullmatch(text):
+        raise ValueError(text)
+    return kind(text)
 
 
 def _message(error) -> tuple[str, str]:

@@ -83,6 +83,8 @@ register("rectification", RectificationHooks())
 def _check_attachments(session: Session, instance_id: int, ids: list[int]) -> None:
     if not ids:
         return
+    if any(not 1 <= i <= 2**31 - 1 for i in ids):  # no file has such an id, and PostgreSQL refuses the query
+        raise FormInvalid({"attachments": "附件不属于本案件"})
     found = set(session.scalars(select(Attachment.id).where(Attachment.id.in_(ids),
                                                             Attachment.instance_id == instance_id)))
     if found != set(ids):
