@@ -17,6 +17,7 @@ ITEMS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("library.index", "政策库", None),
     ("ledger.index", "整改台账", None),
     ("admin.index", "流程管理", ("admin",)),
+    ("calendar.index", "工作日历", None),
     ("notifications.index", "通知", None),
 ]
 
