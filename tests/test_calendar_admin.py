@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from engine.clock import as_utc
 from engine.models import DueJob, Event, HumanTask, ProcessInstance
 from web import create_app
+from workflows import calendar_recompute
 from workflows.calendar_overrides import calendar_for
 from workflows.cli import main
 from workflows.deadlines import make_worker
-from workflows.models import CalendarOverride, CalendarState, CalendarYear, RectificationCase
+from workflows.models import CalendarOverride, CalendarState, CalendarYear, Notification, RectificationCase
 from workflows.tokens import issue_token
 
 from .helpers import RECTIFIED, complete
@@ -452,3 +453,31 @@ def test_recompute_on_the_command_line_and_only_previewed_cases_move(clocked, ca
     assert case_row(platform, second.id)[0].due_on == date(2027, 1, 4)
     with platform.db.reading() as session:
         assert calendar_for(session).is_working_day(date(2027, 1, 4))
+
+
+def test_a_reminder_already_sent_is_sent_again_for_the_moved_deadline(clocked):
+    platform, clock = clocked
+    clock.set("2027-01-04T10:00:00")  # a Monday; the plain calendar
+    _out, case, _task = open_case(platform, 8)  # 5–8, 11–14 Jan: due Thu 14 Jan, reminded Mon 11 Jan 09:00
+    assert case.due_on == date(2027, 1, 14)
+    clock.set("2027-01-11T09:00:01")
+    make_worker(platform, worker_id="test").run_once()
+    assert case_row(platform, case.id)[0].escalation == "reminded"
+
+    enter(platform, "2027-01-05", "holiday")  # due Fri 15 Jan, reminder Tue 12 Jan 09:00
+    with platform.db.transaction() as session:
+        found = calendar_recompute.preview(platform, session, "admin")
+        assert [c.moved for c in found.changes] == [["due_on", "remind_at", "due_at", "handover_at"]]
+        calendar_recompute.apply(platform, session, "admin", found.token, {case.id})
+    moved, _data, _task, jobs, _events = case_row(platform, case.id)
+    assert moved.due_on == date(2027, 1, 15) and moved.escalation is None
+    assert jobs["rectify_deadline"] == datetime(2027, 1, 15, 15, 59, 59, tzinfo=UTC)
+    assert "rectify_remind" not in jobs  # the diagram's reminder went out; a reminder job stands in
+
+    clock.set("2027-01-12T09:00:01")
+    assert make_worker(platform, worker_id="test").run_once() == 1
+    assert case_row(platform, case.id)[0].escalation == "reminded"
+    with platform.db.reading() as session:
+        titles = list(session.scalars(select(Notification.title).where(Notification.kind == "remind",
+                                                                       Notification.recipient == "unit")))
+    assert len(titles) == 2 and "剩余 3 个工作日" in titles[1]
