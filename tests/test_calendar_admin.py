@@ -143,6 +143,8 @@ BAD_INPUT = [
     ("/calendar/ranges", {"start": "2027-02-06", "end": "2027-02-13", "name": "春节", "workdays": "2027-02-2x"},
      "workdays", "不是有效日期"),
     ("/calendar/ranges", {"start": "二月六日", "end": "2027-02-13", "name": "春节"}, "start", "不是有效日期"),
+    ("/calendar/ranges", {"start": "2027-02-06", "end": "2027-02-13", "name": "春节", "note": "注" * 201},
+     "note", "不能超过 200"),
 ]
 
 

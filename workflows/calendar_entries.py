@@ -116,10 +116,13 @@ def range_entries(raw: dict) -> list[Entry]:
             errors[field] = str(err)
         else:
             start, end = (value, end) if field == "start" else (start, value)
-    try:
-        name, note = _text(raw.get("name"), NAME_MAX, "名称"), _text(raw.get("note"), NOTE_MAX, "备注")
-    except ValueError as err:
-        errors["name"] = str(err)
+    for field, limit, label in (("name", NAME_MAX, "名称"), ("note", NOTE_MAX, "备注")):
+        try:
+            text = _text(raw.get(field), limit, label)
+        except ValueError as err:
+            errors[field] = str(err)
+        else:
+            name, note = (text, note) if field == "name" else (name, text)
     if not name and "name" not in errors:
         errors["name"] = "请填写节日名称（如 春节）"
     try:
