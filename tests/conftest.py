@@ -18,7 +18,7 @@ PG_SERVER = os.environ.get("YSFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:54
 PG_SCHEMA = f"ysflow_test_{os.getpid()}"
 PG_URL = f"{PG_SERVER}?options=-csearch_path%3D{PG_SCHEMA}"
 RUNTIME_TABLES = ("event", "due_job", "attachment", "human_task", "policy_measure", "rectification_case",
-                  "api_token")
+                  "api_token", "calendar_override", "calendar_year")
 BACKENDS = ["sqlite", "postgresql"]
 
 

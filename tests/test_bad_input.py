@@ -24,6 +24,7 @@ from sqlalchemy import func, select, text, update
 
 from engine.models import Base, DueJob, ProcessDefinition
 from web import create_app
+from workflows.calendar_overrides import calendar_for
 from workflows.extensions import request_extension
 from workflows.models import Attachment, Notification, PolicyMeasure
 from workflows.notifications import urge_task
@@ -101,6 +102,21 @@ ROUTES = {
     "api_definitions.create": Route("admin", body="xml"),
     "api_definitions.index": Route("admin"),
     "api_definitions.versions": Route("admin", {"key": "rectification"}),
+    "calendar.index": Route("unit"),
+    "calendar.save": Route("admin", body="form", base={"date": "2027-01-01", "kind": "holiday", "name": "元旦",
+                                                       "note": "示例", "year": "2027"}),
+    "calendar.remove": Route("admin", {"day": "2027-01-01"}, "form", {"note": "删除"}),
+    "calendar.save_range": Route("admin", body="form", base={"start": "2027-02-06", "end": "2027-02-13",
+                                                             "name": "春节", "note": "示例", "workdays": "2027-02-14",
+                                                             "year": "2027"}),
+    "calendar.mark": Route("admin", {"year": 2027}, "form", {"entered": "1"}),
+    "calendar.recompute_preview": Route("admin"),
+    "calendar.recompute_apply": Route("admin", body="form", base={"token": ""}),  # World fills in the token
+    "api_calendar.year": Route("unit", {"year": "2027"}),
+    "api_calendar.save": Route("admin", body="json", base={"date": "2027-01-02", "kind": "holiday", "name": "元旦",
+                                                           "note": "示例"}),
+    "api_calendar.remove": Route("admin", {"day": "2027-01-02"}, "json", {"dates": ["2027-01-02"]}),
+    "api_calendar.mark": Route("admin", {"year": "2027"}, "json", {"entered": True}),
     "incidents.index": Route("admin"),
     "incidents.retry": Route("admin", {"job_id": _ids("incident")}, "form", {"note": "重试"}),
     "api_incidents.api_index": Route("admin"),
@@ -148,6 +164,8 @@ class World:
             self.token(user)
         ROUTES["admin.upload"].base = {"file": ("流程.bpmn", self.ids["xml"].encode("utf-8"))}
         ROUTES["admin.deploy"].base = {"xml": self.ids["xml"], "forms": self.ids["forms"], "dry_run": False}
+        with platform.db.reading() as session:  # the preview's token, as the recompute page posts it
+            ROUTES["calendar.recompute_apply"].base = {"token": calendar_for(session).token or ""}
 
     def _build(self) -> dict:
         platform = self.platform
@@ -300,7 +318,9 @@ VALID_ORDER = ["auth.login", "deadlines.urge", "inbox.claim", "notifications.rea
                "deadlines.extension_request", "deadlines.extension_decide", "start.policy_measure",
                "start.rectification", "api.start", "api.complete", "tasks.show", "admin.preview", "admin.upload",
                "admin.deploy", "api_definitions.create", "admin.migrate", "incidents.retry",
-               "api_incidents.api_retry", "auth.logout"]
+               "api_incidents.api_retry", "calendar.recompute_apply", "calendar.save", "calendar.remove",
+               "calendar.save_range", "calendar.mark", "api_calendar.save", "api_calendar.remove",
+               "api_calendar.mark", "auth.logout"]
 
 
 def valid_body(route: Route, ids: dict) -> tuple[bytes, str]:

@@ -7,9 +7,11 @@ from flask_wtf import CSRFProtect
 from . import (
     admin,
     api,
+    api_calendar,
     api_definitions,
     attachments,
     auth,
+    calendar,
     config,
     deadlines,
     errors,
@@ -55,13 +57,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    calendar.init_app(app)  # every request counts working days on the calendar the database has now
     for blueprint in (inbox.bp, library.bp, ledger.bp, api.bp, tasks.bp, start.bp, instances.bp, attachments.bp,
-                      admin.bp, api_definitions.bp, notifications.bp, deadlines.bp, incidents.bp, incidents.api_bp):
+                      admin.bp, api_definitions.bp, notifications.bp, deadlines.bp, incidents.bp, incidents.api_bp,
+                      calendar.bp, api_calendar.bp):
         app.register_blueprint(blueprint)
     deadlines.init_app(app)  # the in-process timer worker, when RUN_WORKER is set
     csrf.exempt(api.bp)  # the API authenticates by bearer token, not by cookie
     csrf.exempt(api_definitions.bp)
     csrf.exempt(incidents.api_bp)
+    csrf.exempt(api_calendar.bp)
 
     @app.route("/")
     def index():

@@ -39,7 +39,7 @@ EXTRA_LABELS = {"case_no": "案件编号", "lead_unit": "牵头单位", "drafter
 HIDDEN = {"opinion", "decision", "due_at", "attachments"}
 EVENT_LABELS = {"instance_started": "发起", "task_completed": "办理", "task_claimed": "签收",
                 "task_cancelled": "撤销", "timer_fired": "期限届满", "instance_completed": "办结",
-                "instance_migrated": "迁移版本"}
+                "instance_migrated": "迁移版本", "calendar_recomputed": "按工作日历调整期限"}
 QUIET_EVENTS = {"task_created"}  # the open steps already say where the work stands
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 

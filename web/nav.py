@@ -18,6 +18,7 @@ ITEMS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("ledger.index", "整改台账", None),
     ("admin.index", "流程管理", ("admin",)),
     ("incidents.index", "异常任务", ("admin",)),
+    ("calendar.index", "工作日历", None),
     ("notifications.index", "通知", None),
 ]
 

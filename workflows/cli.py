@@ -14,6 +14,7 @@ from engine.clock import as_utc
 from engine.parsing import parse_definition
 from engine.queries import TaskFilter, count_open_tasks, open_tasks
 
+from . import calendar_cli
 from .demo import DEMO_PASSWORD, build_demo
 from .forms import load_shipped_forms
 from .organisation import actor_for, require_user
@@ -198,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=5, help="每个数据库与内存基线轮流运行的轮数")
     p.add_argument("--inbox-rows", type=int, default=100_000)
     p.set_defaults(func=cmd_bench)
+    calendar_cli.add_parser(sub)
     return parser
 
 

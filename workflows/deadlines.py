@@ -23,6 +23,7 @@ from engine.models import DueJob
 from engine.worker import MAX_ATTEMPTS, Worker
 
 from .calendar import add_working_days, deadline_instant, deadline_status, is_working_day
+from .calendar_overrides import with_calendar
 from .ladder import Ladder
 from .models import RectificationCase
 from .notifications import notify, role_holders, send_email_job, task_people, unit_people
@@ -135,6 +136,7 @@ def react(platform, session: Session, instance_id: int, element_id: str, outcome
 # -- worker handlers ---------------------------------------------------------------------------
 
 
+@with_calendar
 def fire_timer_job(platform, session: Session, job: DueJob) -> None:
     """Handler for `timer` jobs: fire the BPMN timer (and any others due), then climb the ladder."""
     outcome, fired = platform.engine.fire_due(session, job)
@@ -145,6 +147,7 @@ def fire_timer_job(platform, session: Session, job: DueJob) -> None:
         react(platform, session, job.instance_id, element_id, outcome)
 
 
+@with_calendar
 def send_reminder(platform, session: Session, job: DueJob) -> None:
     """Handler for `reminder` jobs: a case's re-armed 临近提醒, or a plain message to people."""
     payload = job.payload or {}

@@ -14,6 +14,7 @@ from engine import Conflict
 from engine.models import DueJob, HumanTask
 
 from .calendar import add_working_days
+from .calendar_overrides import with_calendar
 from .deadlines import plan_for_due, schedule_reminder
 from .errors import FormInvalid, PermissionDenied
 from .models import ExtensionRequest, RectificationCase
@@ -83,6 +84,7 @@ def request_extension(platform, session: Session, username: str, case_id: int, e
     return req
 
 
+@with_calendar
 def decide_extension(platform, session: Session, username: str, request_id: int, approve: bool,
                      opinion: str = "") -> ExtensionRequest:
     """Approve (the deadline and its timers move) or refuse a pending request.

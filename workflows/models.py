@@ -180,3 +180,37 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarOverride(Base):
+    """An admin's entry over the official calendar: a holiday or a 调休 working day on one date."""
+
+    __tablename__ = "calendar_override"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # 'holiday' or 'workday'
+    name: Mapped[str] = mapped_column(String(50), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarYear(Base):
+    """A year whose holiday schedule an admin marked as entered in full (2027 年安排已录入)."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    marked_by: Mapped[str] = mapped_column(String(100))
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarState(Base):
+    """One row whose token changes with every calendar edit, so each process sees when its copy is stale."""
+
+    __tablename__ = "calendar_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,7 @@ from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 
 from . import forms, policy, rectification  # noqa: F401 - registers the shipped processes' hooks
 from .calendar import LOCAL_TZ
+from .calendar_overrides import with_calendar
 from .errors import PermissionDenied
 from .hooks import hooks_for
 from .models import User
@@ -43,6 +44,7 @@ def start_form(session: Session, process_key: str) -> tuple[ProcessDefinition, d
     return definition, form_schema(session, definition, forms.START_FORM)
 
 
+@with_calendar
 def start_process(platform, session: Session, username: str, process_key: str, data: dict) -> Outcome:
     """Start `process_key` with the start form's data.
 
@@ -88,6 +90,7 @@ def load_task(session: Session, username: str, task_id) -> tuple[User, TaskView]
     return user, TaskView(task, instance, definition, form_schema(session, definition, task.element_id))
 
 
+@with_calendar
 def complete_task(platform, session: Session, username: str, task_id, data: dict,
                   expected_version: int | None = None) -> Outcome:
     """Complete a task with its form's data; the form's ``opinion`` field becomes the 审批意见.
