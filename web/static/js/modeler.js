@@ -44,7 +44,8 @@
 
   function startModeler(data) {
     var labels = data.labels;
-    var modeler = new BpmnJS({ container: '#canvas', keyboard: { bindTo: document } });
+    // diagram-js binds the keyboard to the canvas itself (since 15); naming a target is refused with a console error.
+    var modeler = new BpmnJS({ container: '#canvas' });
     var forms = {};
     Object.keys(data.forms || {}).forEach(function (id) {
       var value = data.forms[id];
