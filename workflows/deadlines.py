@@ -71,7 +71,9 @@ def case_of_instance(session: Session, instance_id: int) -> RectificationCase | 
 
 
 def remind(platform, session: Session, case: RectificationCase, outcome=None) -> None:
-    """临近提醒: the unit hears that its deadline is near."""
+    """临近提醒: the unit hears that its deadline is near; a case already past it is not reminded."""
+    if deadline_status(case.due_on, platform.today()).level == "overdue":
+        return  # 超期督办 speaks for it (a worker that was down fires both late, this one first)
     label = case_deadline_label(case, platform.today())
     case.escalation, case.reminded_at = case.escalation or "reminded", platform.clock()
     platform.engine.record(session, case.instance_id, "deadline_reminded", "system", opinion=f"整改期限 {label}",
