@@ -42,6 +42,7 @@ def select_locale() -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. `test_config` overrides settings; its PLATFORM key supplies a ready platform."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json.sort_keys = False  # key order carries meaning (a form's fields); JSON sent keeps it
     config.load(app)
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k != "PLATFORM"})
