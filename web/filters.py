@@ -5,6 +5,10 @@ from flask_babel import get_locale
 from engine.clock import as_utc
 from workflows.platform import LOCAL_TZ
 
+from .event_labels import event_label
+from .notification_text import deadline_words
+from .step_names import step_name
+
 
 def localtime(value) -> str:
     return as_utc(value).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -18,6 +22,11 @@ def localdate(value) -> str:
     return value.isoformat()
 
 
+def deadline_label(status) -> str:
+    """A DeadlineStatus in the reader's language (its own label is Chinese)."""
+    return deadline_words(status.level, status.remaining, status.overdue) if status else ""
+
+
 def ui_lang() -> str:
     """The language this page is drawn in: 'en' or 'zh_CN'."""
     return str(get_locale() or "zh_CN")
@@ -29,6 +38,9 @@ def init_app(app) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(localdate)
     app.add_template_global(ui_lang)
+    app.add_template_filter(step_name)
+    app.add_template_filter(deadline_label)
+    app.add_template_global(event_label)
 
     @app.context_processor
     def endpoints():
