@@ -14,7 +14,7 @@ from workflows.deadlines import case_of_instance, make_worker
 from workflows.extensions import decide_extension, request_extension
 from workflows.notifications import urge_task
 
-from .helpers import CASE, start, task_of
+from .helpers import CASE, MEASURE, start, task_of
 from .test_admin import FORMS, RECTIFICATION, client_for
 from .test_deadlines import Clock
 
@@ -103,3 +103,29 @@ def test_notifications_read_in_the_language_of_the_reader(platform):
             assert not HAN.search(re.sub(r"督-\d{4}-\d{4}", "", title)), title
     assert any("(Rectify)" in t for t in english["unit"] if t.startswith("Reminder to act:"))
     assert any("1 working day left" in t or "working days left" in t for t in english["unit"])
+
+
+def test_every_label_the_domain_keeps_in_chinese_is_in_the_catalogue():
+    from web.inbox import PROCESS_LABELS
+    from workflows.deadlines import ESCALATION_LABELS
+    from workflows.lanes import LANE_LABELS
+    from workflows.notifications import KIND_LABELS
+    from workflows.organisation import ROLE_LABELS
+    from workflows.policy import KIND_LABELS as MEASURE_KINDS
+    from workflows.rectification import SOURCE_LABELS, STATUS_LABELS
+
+    translated = {m.id: m.string for m in read_po(CATALOGUE.open("rb")) if m.context is None and m.id}
+    for table in (PROCESS_LABELS, ESCALATION_LABELS, LANE_LABELS, KIND_LABELS, ROLE_LABELS, MEASURE_KINDS,
+                  SOURCE_LABELS, STATUS_LABELS):
+        for label in table.values():
+            assert translated.get(label), f"{label} has no English label"
+
+
+def test_who_holds_a_step_reads_in_english(platform):
+    outcome = start(platform, "drafter", "policy_measure", MEASURE)  # 组长审批: offered to the group's 组长
+    pages = {lang: client_for(platform, "drafter").get(f"/instances/{outcome.instance_id}?lang={lang}")
+             .get_data(as_text=True) for lang in ("zh_CN", "en")}
+    holders = {lang: re.findall(r'<span class="text-muted me-auto">([^<]*)</span>', page)
+               for lang, page in pages.items()}
+    assert any("组长" in h for h in holders["zh_CN"]), holders
+    assert any("Group leader" in h for h in holders["en"]) and not any("组长" in h for h in holders["en"]), holders

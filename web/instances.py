@@ -29,6 +29,7 @@ from workflows.organisation import (
 from workflows.rectification import STATUS_LABELS
 from workflows.services import instance_for, may_act
 
+from .domain_labels import label
 from .event_labels import event_label
 from .inbox import PROCESS_LABELS
 from .platform import get_platform
@@ -107,8 +108,8 @@ def holder(task, names: dict) -> str:
     if task.candidate_user:
         return names["users"].get(task.candidate_user, task.candidate_user)
     parts = [names["units"].get(task.candidate_unit), names["groups"].get(task.candidate_group),
-             ROLE_LABELS.get(task.candidate_role, task.candidate_role)]
-    return " · ".join(p for p in parts if p) or LANE_LABELS.get(task.lane, "")
+             label(ROLE_LABELS.get(task.candidate_role, task.candidate_role))]
+    return " · ".join(p for p in parts if p) or label(LANE_LABELS.get(task.lane, ""))
 
 
 def case_file(session, instance, username: str) -> dict:
