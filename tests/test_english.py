@@ -108,6 +108,7 @@ def test_notifications_read_in_the_language_of_the_reader(platform):
 def test_every_label_the_domain_keeps_in_chinese_is_in_the_catalogue():
     from web.inbox import PROCESS_LABELS
     from workflows.deadlines import ESCALATION_LABELS
+    from workflows.form_diff import FIELD_PARTS
     from workflows.lanes import LANE_LABELS
     from workflows.notifications import KIND_LABELS
     from workflows.organisation import ROLE_LABELS
@@ -116,7 +117,7 @@ def test_every_label_the_domain_keeps_in_chinese_is_in_the_catalogue():
 
     translated = {m.id: m.string for m in read_po(CATALOGUE.open("rb")) if m.context is None and m.id}
     for table in (PROCESS_LABELS, ESCALATION_LABELS, LANE_LABELS, KIND_LABELS, ROLE_LABELS, MEASURE_KINDS,
-                  SOURCE_LABELS, STATUS_LABELS):
+                  SOURCE_LABELS, STATUS_LABELS, FIELD_PARTS, {"rest": "校验规则", "whole": "定义", "required": "必填"}):
         for label in table.values():
             assert translated.get(label), f"{label} has no English label"
 
