@@ -130,3 +130,16 @@ def test_who_holds_a_step_reads_in_english(platform):
                for lang, page in pages.items()}
     assert any("组长" in h for h in holders["zh_CN"]), holders
     assert any("Group leader" in h for h in holders["en"]) and not any("组长" in h for h in holders["en"]), holders
+
+
+def test_a_title_that_names_only_the_step_is_translated_whole(sqlite_platform):
+    from web import create_app
+    from web.notification_text import title_text
+
+    app = create_app({"PLATFORM": sqlite_platform, "SECRET_KEY": "t", "TESTING": True})
+    with app.test_request_context("/?lang=en"):
+        assert title_text("催办：整改（整改）", "rectification") == "Reminder to act: Rectify (Rectify)"
+        assert title_text("催办：整改（整改）", "hotline") == "Reminder to act: 整改 (整改)"  # an admin's process
+        assert title_text("会议通知：周五下午", "rectification") == "会议通知：周五下午"  # free text stays
+    with app.test_request_context("/?lang=zh_CN"):
+        assert title_text("催办：整改（整改）", "rectification") == "催办：整改（整改）"

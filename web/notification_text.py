@@ -76,6 +76,8 @@ def _rewrite(text: str, patterns, process_key: str | None) -> str | None:
             if "status" in parts:
                 parts["status"] = _standing(parts["status"])
             if "step" in parts:
+                if parts.get("subject") == parts["step"]:  # a task without a title is called by its step
+                    parts["subject"] = step_name(parts["subject"], process_key)
                 parts["step"] = step_name(parts["step"], process_key)
             return gettext(msgid, **parts)
     return None
