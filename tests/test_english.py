@@ -143,3 +143,10 @@ def test_a_title_that_names_only_the_step_is_translated_whole(sqlite_platform):
         assert title_text("会议通知：周五下午", "rectification") == "会议通知：周五下午"  # free text stays
     with app.test_request_context("/?lang=zh_CN"):
         assert title_text("催办：整改（整改）", "rectification") == "催办：整改（整改）"
+
+
+def test_the_data_the_product_adds_is_labelled_in_english(platform):
+    outcome = start(platform, "inspector", "rectification", CASE)
+    page = client_for(platform, "inspector").get(f"/instances/{outcome.instance_id}?lang=en").get_data(as_text=True)
+    terms = re.findall(r'<dt class="col-sm-4 text-muted">([^<]*)</dt>', page)
+    assert {"Case no.", "Inspector"} <= set(terms) and "案件编号" not in terms, terms

@@ -80,7 +80,7 @@ def describe_data(session, definition, data: dict, names: dict) -> list[tuple[st
     units, people = names["units"], names["users"]
     values.update({"lead_unit": units, "drafter": people, "inspector": people})
     order = list(labels) + [k for k in EXTRA_LABELS if k not in labels]
-    labels = {**EXTRA_LABELS, **labels}
+    labels = {**{key: label(text) for key, text in EXTRA_LABELS.items()}, **labels}
     rows = []
     for key in order:
         if key in HIDDEN or key.endswith("_result") or data.get(key) in (None, ""):
