@@ -9,7 +9,7 @@ import signal
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine import InvalidDefinition
 from engine.models import ProcessDefinition
@@ -208,18 +208,23 @@ def test_long_strings_are_refused_before_any_pattern_runs():
 
 
 def store_rectify_form(platform, form: dict) -> None:
-    """Put a form straight into the deployed version, as one stored before deploy checked forms."""
+    """Store a version whose 整改 form is `form`, as one deployed before deploy checked forms.
+
+    A new row (not the shared base row, which the test databases keep between tests).
+    """
     with platform.db.transaction() as session:
-        row = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == "rectification")).one()
-        session.execute(update(ProcessDefinition).where(ProcessDefinition.id == row.id)
-                        .values(forms={**row.forms, "rectify": form}))
+        row = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == "rectification")
+                              .order_by(ProcessDefinition.version.desc())).first()
+        session.add(ProcessDefinition(key=row.key, version=row.version + 1, name=row.name, bpmn_xml=row.bpmn_xml,
+                                      spec_json=row.spec_json, forms={**row.forms, "rectify": form},
+                                      checksum=row.checksum, deployed_by="admin", deployed_at=row.deployed_at))
 
 
 @pytest.mark.parametrize("which", ["http", "file"])
 def test_a_stored_hostile_form_fetches_nothing_and_changes_nothing(platform, http_schema, file_schema, which):
-    outcome = start(platform, "inspector", "rectification", CASE)
     remote = http_schema.url if which == "http" else file_schema
     store_rectify_form(platform, rectify_form(report={"type": "string", "title": "报告", "$ref": remote}))
+    outcome = start(platform, "inspector", "rectification", CASE)
     before = snapshot(platform)
     with pytest.raises(FormInvalid) as refused:
         complete(platform, "unit", task_of(outcome, "rectify"), RECTIFIED)
@@ -230,8 +235,8 @@ def test_a_stored_hostile_form_fetches_nothing_and_changes_nothing(platform, htt
 
 
 def test_a_stored_runaway_pattern_is_matched_in_linear_time(platform):
-    outcome = start(platform, "inspector", "rectification", CASE)
     store_rectify_form(platform, rectify_form(report={"type": "string", "title": "报告", "pattern": "^(a+)+$"}))
+    outcome = start(platform, "inspector", "rectification", CASE)
     before = snapshot(platform)
     data = {**RECTIFIED, "report": "a" * 3000 + "!"}
     assert refusal(lambda: complete(platform, "unit", task_of(outcome, "rectify"), data)) == {"report": "格式不正确"}
