@@ -84,6 +84,10 @@ def runnable(parsed: ParsedDefinition) -> ParsedDefinition:
     return parsed
 
 
+def _in_order(forms) -> str:
+    return json.dumps(forms or {}, ensure_ascii=False)
+
+
 def validate(xml: bytes | str, forms: dict | None, checks: list[DefinitionCheck],
              process_key: str | None = None) -> ParsedDefinition:
     """Run every check a deploy runs, without writing. Raises InvalidDefinition with all problems."""
@@ -116,7 +120,9 @@ def deploy(session: Session, xml: bytes | str, forms: dict | None, deployed_by: 
     forms = dict(forms or {})
     digest = checksum(text, forms)
     latest = latest_definition(session, parsed.key, required=False)
-    if skip_if_unchanged and latest is not None and latest.checksum == digest:
+    # The checksum ignores key order; a form whose fields were only reordered is still a new version.
+    unchanged = latest is not None and latest.checksum == digest and _in_order(latest.forms) == _in_order(forms)
+    if skip_if_unchanged and unchanged:
         return Deployed(latest.id, latest.key, latest.version, created=False)
     version = (session.scalar(
         select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == parsed.key)

@@ -3,7 +3,8 @@
 The comparison reads the semantic part of the XML only (``bpmn:`` elements that carry an id);
 moving a shape on the canvas is not a change. An element is changed when its type, its name or
 anything it holds that is not itself an element with an id (a condition, a timer, its incoming
-and outgoing flows, its attributes) differs.
+and outgoing flows, its attributes) differs. Lists whose order means nothing (a lane's elements, a
+node's flows) are compared as sets: reordering them is not a change.
 """
 
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ PARTS = {"incoming", "outgoing", "flowNodeRef", "conditionExpression", "document
          "script", "timeDate", "timeDuration", "timeCycle", "multiInstanceLoopCharacteristics",
          "standardLoopCharacteristics", "loopCardinality", "completionCondition", "ioSpecification",
          "dataInputAssociation", "dataOutputAssociation", "property", "laneSet"}
+
+
+# References whose order carries no meaning: a lane's elements, a node's incoming and outgoing flows.
+UNORDERED = {"flowNodeRef", "incoming", "outgoing"}
 
 
 def _is_part(local: str) -> bool:
@@ -62,15 +67,15 @@ def _local(tag) -> str | None:
 def _content(el) -> tuple:
     """The element's own content: attributes and the children that are not elements of their own."""
     attrs = tuple(sorted((k, v) for k, v in el.attrib.items() if k not in ("id", "name")))
-    parts = []
+    parts, refs = [], []
     for child in el:
         if not isinstance(child.tag, str):
             continue
         local = _local(child.tag)
         if local is not None and child.get("id") and not _is_part(local):
             continue
-        parts.append((child.tag, _content(child), (child.text or "").strip()))
-    return attrs, tuple(parts)
+        (refs if local in UNORDERED else parts).append((child.tag, _content(child), (child.text or "").strip()))
+    return attrs, tuple(parts), tuple(sorted(refs))
 
 
 def elements(xml: bytes | str) -> dict[str, tuple[str, str | None, tuple]]:

@@ -3,8 +3,9 @@
 An instance moves only when each of its current tasks (ready, waiting or started) still exists,
 under the same id, in the new version. SpiffWorkflow's SpecDiff aligns the two specs and
 ``migrate_workflow`` re-points the tasks; we keep each waiting timer's computed due time, save
-with the instance's optimistic version check, re-sync the inbox and due-job rows and append an
-``instance_migrated`` event. Each instance moves inside a savepoint of its own: one that cannot
+with the instance's optimistic version check, re-sync the inbox and due-job rows (an open task
+that stayed takes the new version's name, lane and candidates) and append an ``instance_migrated``
+event. Each instance moves inside a savepoint of its own: one that cannot
 move (or was changed meanwhile) is reported and left exactly as it was.
 """
 
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 from . import statements as sql
 from . import store
 from .errors import DefinitionNotFound
-from .models import RUNNING, ProcessDefinition, ProcessInstance
-from .projection import sync_human_tasks, sync_timer_jobs
+from .models import OPEN, RUNNING, HumanTask, ProcessDefinition, ProcessInstance
+from .projection import ready_user_tasks, sync_human_tasks, sync_timer_jobs
 from .state import SPEC_REGISTRY, dump_state, load_state
 
 CURRENT = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -113,8 +114,31 @@ def _migrate_one(engine, session: Session, instance: ProcessInstance, target: Pr
         "to_definition_id": target.id, "to_version": target.version})]
     tx.run(sql.TOUCH_OPEN_TASKS, instance=instance.id, version=expected + 1)
     sync_human_tasks(tx, instance, workflow, engine.assigner, now, actor, events)
+    _follow_new_version(session, instance, workflow, engine.assigner)
     sync_timer_jobs(tx, instance, workflow, now)
     tx.insert_events(events)
+
+
+def _follow_new_version(session: Session, instance: ProcessInstance, workflow, assigner) -> None:
+    """Open inbox rows of tasks that stayed take the new version's name, lane and candidates.
+
+    A task whose lane changed is offered afresh to the new lane's candidates (its claim is dropped).
+    """
+    for task in ready_user_tasks(workflow):
+        spec = task.task_spec
+        who = assigner(spec.lane, spec.bpmn_id, instance.process_key, task.data)
+        row = session.scalars(select(HumanTask).where(HumanTask.task_guid == str(task.id),
+                                                      HumanTask.status == OPEN)).first()
+        if row is None:
+            continue
+        values = {"name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "title": who.title,
+                  "candidate_unit": who.unit, "candidate_group": who.group, "candidate_role": who.role,
+                  "candidate_user": who.user}
+        if row.lane != spec.lane:
+            values["assignee"] = None
+        if any(getattr(row, column) != value for column, value in values.items()):
+            session.execute(update(HumanTask).where(HumanTask.id == row.id).values(**values)
+                            .execution_options(synchronize_session=False))
 
 
 def _check_current_tasks(workflow, spec, subs) -> None:

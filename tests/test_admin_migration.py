@@ -156,3 +156,39 @@ def test_diff_lists_added_removed_and_changed_elements():
     assert [(c.element_id, c.what) for c in renamed.changed] == [("rectify", ["name"])]
     moved_only = with_review_task().replace('x="300" y="320"', 'x="310" y="330"')
     assert diff_definitions(with_review_task(), moved_only).empty
+
+
+def test_a_moved_instance_shows_the_new_versions_step_name_in_the_inbox_and_on_the_task_page(platform):
+    at_rectify, at_verify = two_cases(platform)
+    xml = active_rectification(platform).bpmn_xml
+    renamed = xml.replace('name="整改"', 'name="整改落实"').replace('name="核查"', 'name="核查销号"')
+    _deployed, report = deploy(platform, renamed, None, migrate=True)
+    assert sorted(report.moved) == sorted([at_rectify.instance_id, at_verify.instance_id])
+    with platform.db.reading() as session:
+        names = {r.element_id: r.name for r in session.scalars(
+            select(HumanTask).where(HumanTask.status == "open"))}
+    assert names == {"rectify": "整改落实", "verify": "核查销号"}
+    unit = client_for(platform, "unit")
+    assert "整改落实" in unit.get("/inbox/").get_data(as_text=True)
+    page = unit.get(f"/tasks/{task_of(at_rectify, 'rectify')}").get_data(as_text=True)
+    assert "<h1" in page and "整改落实" in page[page.index("<h1"):page.index("</h1>")]
+    inspector = client_for(platform, "inspector")
+    verify_id = task_of(at_verify, "verify")
+    assert "核查销号" in inspector.get(f"/tasks/{verify_id}").get_data(as_text=True).split("</h1>")[0]
+
+
+def test_a_task_moved_to_another_lane_is_offered_to_that_lane_and_its_claim_dropped(platform):
+    case = start(platform, "inspector", "rectification", CASE)
+    rectify = task_of(case, "rectify")
+    with platform.db.transaction() as session:
+        platform.engine.claim(session, rectify, "unit")
+    xml = active_rectification(platform).bpmn_xml
+    moved = xml.replace("        <bpmn:flowNodeRef>rectify</bpmn:flowNodeRef>\n", "").replace(
+        "<bpmn:flowNodeRef>verify</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>verify</bpmn:flowNodeRef>\n        <bpmn:flowNodeRef>rectify</bpmn:flowNodeRef>")
+    assert moved.count("<bpmn:flowNodeRef>rectify</bpmn:flowNodeRef>") == 1 and moved != xml
+    _deployed, report = deploy(platform, moved, None, migrate=True)
+    assert report.moved == [case.instance_id]
+    with platform.db.reading() as session:
+        row = session.get(HumanTask, rectify)
+    assert (row.status, row.lane, row.assignee, row.candidate_user) == ("open", "inspector", None, "inspector")

@@ -129,8 +129,9 @@ def test_a_late_worker_fires_every_rung_once_and_in_order(clocked):
     clock.set("2026-11-02T10:00:00")  # the worker was down for weeks
     assert run_worker(platform) == 1
     history = kinds(platform, out.instance_id)
+    # Past the deadline there is no near-deadline reminder (its timer still fires, silently).
     assert [k for k in history if k in ("deadline_reminded", "supervised", "handed_over")] == [
-        "deadline_reminded", "supervised", "handed_over"]
+        "supervised", "handed_over"]
     assert run_worker(platform) == 0
 
 

@@ -8,12 +8,14 @@ from sqlalchemy import select
 
 from engine.models import Event
 from web import create_app
-from workflows.deadlines import case_of_instance, make_worker
+from workflows.deadlines import case_of_instance, make_worker, remind
 from workflows.errors import PermissionDenied
 from workflows.models import Notification, User
 from workflows.notifications import mark_read, unread_count, urge_task
 
+from .conftest import make_platform
 from .helpers import CASE, start
+from .test_deadlines import Clock
 
 
 def recipients(platform, kind) -> list[str]:
@@ -124,3 +126,29 @@ def test_email_is_sent_by_the_worker_when_smtp_is_configured(sqlite_platform, mo
     with platform.db.reading() as session:
         note = session.scalars(select(Notification).where(Notification.recipient == "unit")).one()
         assert note.emailed_at is not None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def late_clock(request, tmp_path):
+    clock = Clock("2026-09-25T12:00:00")
+    platform = make_platform(request.param, request, tmp_path, clock=clock)
+    yield platform, clock
+    platform.db.dispose()
+
+
+def test_no_near_deadline_reminder_once_the_deadline_has_passed(late_clock):
+    """A worker that was down past a deadline supervises the case; it does not remind it as near."""
+    platform, clock = late_clock
+    out = start(platform, "inspector", "rectification", {**CASE, "deadline_days": 4})  # due Thu 8 Oct
+    clock.set("2026-10-09T10:00:00")  # a working day late
+    assert make_worker(platform, worker_id="test").run_once() == 1
+    assert recipients(platform, "remind") == []
+    assert "unit_head" in recipients(platform, "supervise")
+    with platform.db.transaction() as session:
+        case = case_of_instance(session, out.instance_id)
+        remind(platform, session, case)  # what a re-armed reminder job would call
+    assert recipients(platform, "remind") == []
+    with platform.db.reading() as session:
+        kinds = list(session.scalars(select(Event.kind).where(Event.instance_id == out.instance_id)))
+        assert "deadline_reminded" not in kinds and "supervised" in kinds
+        assert case_of_instance(session, out.instance_id).escalation == "overdue"

@@ -137,7 +137,7 @@ def preview():
 @bp.route("/processes/<key>/diff")
 @admin_required
 def diff(key: str):
-    """What changed between two versions, as a list and coloured on both diagrams."""
+    """What changed between two versions (elements and forms), as lists and coloured on both diagrams."""
     new_version = request.args.get("to", type=int)
     old_version = request.args.get("from", type=int)
     with get_platform().db.reading() as session:
@@ -148,8 +148,10 @@ def diff(key: str):
         old = admin_service.version_of(session, current_user.username, key, old_version)
         new_ = admin_service.version_of(session, current_user.username, key, new_version)
         changes = admin_service.compare(session, current_user.username, old.id, new_.id)
+        form_changes = admin_service.compare_forms(session, current_user.username, old.id, new_.id)
         versions = admin_service.processes_versions(session, current_user.username, key)
-    return render_template("admin/diff.html", key=key, old=old, new=new_, changes=changes, versions=versions)
+    return render_template("admin/diff.html", key=key, old=old, new=new_, changes=changes, versions=versions,
+                           form_changes=form_changes)
 
 
 @bp.route("/definitions/<int:definition_id>/migrate", methods=["POST"])

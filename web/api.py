@@ -20,6 +20,7 @@ from workflows.rectification import ledger
 from workflows.services import complete_task, instance_for, load_task, start_process
 
 from .api_auth import api_login_required
+from .event_labels import event_label
 from .input_rules import bounded_int, version_from_if_match, version_number
 from .ledger import ledger_filter
 from .library import library_query
@@ -53,7 +54,8 @@ def instance_json(instance: ProcessInstance) -> dict:
 
 
 def event_json(event, names: dict) -> dict:
-    return {"id": event.id, "kind": event.kind, "task_id": event.task_id, "element_id": event.element_id,
+    return {"id": event.id, "kind": event.kind, "label": event_label(event.kind), "task_id": event.task_id,
+            "element_id": event.element_id,
             "actor": event.actor, "actor_name": names.get(event.actor), "at": _iso(event.at),
             "opinion": event.opinion, "data": event.data or {}}
 

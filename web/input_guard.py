@@ -91,7 +91,9 @@ class GuardedRequest(Request):
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, reading as web.input_rules.loads_strict does."""
+    """Flask's JSON, reading as web.input_rules.loads_strict does, and writing keys in their order."""
+
+    sort_keys = False  # key order carries meaning (a form's fields); JSON sent keeps it
 
     def loads(self, s, **kwargs):
         return loads_strict(s)

@@ -29,17 +29,17 @@ from workflows.organisation import (
 from workflows.rectification import STATUS_LABELS
 from workflows.services import instance_for, may_act
 
+from .domain_labels import label
+from .event_labels import event_label
 from .inbox import PROCESS_LABELS
 from .platform import get_platform
+from .step_names import step_name, translate_diagram
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 # Data the hooks compute beside the forms' own fields.
 EXTRA_LABELS = {"case_no": "案件编号", "lead_unit": "牵头单位", "drafter": "起草人", "inspector": "督查人员",
                 "due_on": "整改期限"}
 HIDDEN = {"opinion", "decision", "due_at", "attachments"}
-EVENT_LABELS = {"instance_started": "发起", "task_completed": "办理", "task_claimed": "签收",
-                "task_cancelled": "撤销", "timer_fired": "期限届满", "instance_completed": "办结",
-                "instance_migrated": "迁移版本", "calendar_recomputed": "按工作日历调整期限"}
 QUIET_EVENTS = {"task_created"}  # the open steps already say where the work stands
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -80,7 +80,7 @@ def describe_data(session, definition, data: dict, names: dict) -> list[tuple[st
     units, people = names["units"], names["users"]
     values.update({"lead_unit": units, "drafter": people, "inspector": people})
     order = list(labels) + [k for k in EXTRA_LABELS if k not in labels]
-    labels = {**EXTRA_LABELS, **labels}
+    labels = {**{key: label(text) for key, text in EXTRA_LABELS.items()}, **labels}
     rows = []
     for key in order:
         if key in HIDDEN or key.endswith("_result") or data.get(key) in (None, ""):
@@ -108,8 +108,8 @@ def holder(task, names: dict) -> str:
     if task.candidate_user:
         return names["users"].get(task.candidate_user, task.candidate_user)
     parts = [names["units"].get(task.candidate_unit), names["groups"].get(task.candidate_group),
-             ROLE_LABELS.get(task.candidate_role, task.candidate_role)]
-    return " · ".join(p for p in parts if p) or LANE_LABELS.get(task.lane, "")
+             label(ROLE_LABELS.get(task.candidate_role, task.candidate_role))]
+    return " · ".join(p for p in parts if p) or label(LANE_LABELS.get(task.lane, ""))
 
 
 def case_file(session, instance, username: str) -> dict:
@@ -121,9 +121,10 @@ def case_file(session, instance, username: str) -> dict:
     events = queries.instance_events(session, instance.id)
     open_tasks = queries.instance_tasks(session, instance.id)
     history = [{
-        "event": e, "label": _(EVENT_LABELS.get(e.kind, e.kind)),
+        "event": e, "label": event_label(e.kind),
         "who": names["users"].get(e.actor, _("系统") if e.actor in (None, "system") else e.actor),
-        "step": steps.get(e.element_id, e.element_id or ""), "decision": decision_of(definition.forms or {}, e),
+        "step": step_name(steps.get(e.element_id, e.element_id or ""), instance.process_key),
+        "decision": decision_of(definition.forms or {}, e),
     } for e in events if e.kind not in QUIET_EVENTS]
     done = {e.element_id for e in events if e.kind in ("task_completed", "timer_fired") and e.element_id}
     if instance.end_event:
@@ -162,7 +163,7 @@ def diagram(instance_id: int):
     with get_platform().db.reading() as session:
         instance = instance_for(session, current_user.username, instance_id)
         xml = session.get(ProcessDefinition, instance.definition_id).bpmn_xml
-    response = Response(xml, mimetype="application/xml")
+    response = Response(translate_diagram(xml, instance.process_key), mimetype="application/xml")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"  # data, never a page

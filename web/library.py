@@ -9,6 +9,7 @@ from workflows.organisation import form_options, group_names, unit_names, user_n
 from workflows.policy import KIND_LABELS, search_library
 
 from .platform import get_platform
+from .step_names import step_name
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -18,10 +19,10 @@ def N_(message: str) -> str:
     return message
 
 
-# The steps a reader of the library cares about; bookkeeping such as task_created stays out.
-EVENT_LABELS = {"instance_started": N_("提交"), "task_claimed": N_("签收"), "task_completed": N_("办理"),
-                "urged": N_("催办"), "task_cancelled": N_("撤销"), "timer_fired": N_("期限届满"),
-                "instance_completed": N_("办结")}
+# The steps a reader of the library cares about (labelled by web.event_labels); bookkeeping such as
+# task_created stays out.
+SHOWN_EVENTS = {"instance_started", "task_claimed", "task_completed", "urged", "task_cancelled", "timer_fired",
+                "instance_completed"}
 # The measure kinds live in workflows.policy in Chinese; naming them here puts them in the catalogue.
 KIND_MSGIDS = (N_("一般举措"), N_("规范性文件"))
 
@@ -60,9 +61,9 @@ def show(measure_id: int):
         if measure is None:
             abort(404)
         events = [e for e in queries.instance_events(session, measure.instance_id)
-                  if e.kind in EVENT_LABELS or e.opinion]
-        task_names = {t.id: t.name for t in queries.instance_tasks(session, measure.instance_id, status=None)}
+                  if e.kind in SHOWN_EVENTS or e.opinion]
+        task_names = {t.id: step_name(t.name, t.process_key)
+                      for t in queries.instance_tasks(session, measure.instance_id, status=None)}
         people, groups, units = user_names(session), group_names(session), unit_names(session)
     return render_template("library/show.html", measure=measure, events=events, task_names=task_names,
-                           people=people, groups=groups, units=units, kinds=KIND_LABELS,
-                           event_labels=EVENT_LABELS)
+                           people=people, groups=groups, units=units, kinds=KIND_LABELS)

@@ -2,10 +2,13 @@
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from engine.models import ProcessInstance
 from workflows import notifications
 from workflows.notifications import KIND_LABELS
 
+from .notification_text import body_text, title_text
 from .platform import get_platform
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -23,7 +26,13 @@ def index():
         rows = notifications.inbox(session, current_user.username, unread_only, limit=PAGE + 1,
                                    offset=(page - 1) * PAGE)
         unread = notifications.unread_count(session, current_user.username)
-    return render_template("notifications/index.html", rows=rows[:PAGE], has_next=len(rows) > PAGE, page=page,
+        has_next, rows = len(rows) > PAGE, rows[:PAGE]
+        ids = {note.instance_id for note in rows if note.instance_id}
+        keys = dict(session.execute(select(ProcessInstance.id, ProcessInstance.process_key)
+                                    .where(ProcessInstance.id.in_(ids))).all()) if ids else {}
+    texts = {note.id: (title_text(note.title, keys.get(note.instance_id)),
+                       body_text(note.body, keys.get(note.instance_id))) for note in rows}
+    return render_template("notifications/index.html", rows=rows, texts=texts, has_next=has_next, page=page,
                            unread_only=unread_only, unread=unread, kinds=KIND_LABELS)
 
 

@@ -81,7 +81,9 @@ def case_of_instance(session: Session, instance_id: int) -> RectificationCase | 
 
 
 def remind(platform, session: Session, case: RectificationCase, outcome=None) -> None:
-    """临近提醒: the unit hears that its deadline is near."""
+    """临近提醒: the unit hears that its deadline is near; a case already past it is not reminded."""
+    if deadline_status(case.due_on, platform.today()).level == "overdue":
+        return  # 超期督办 speaks for it (a worker that was down fires both late, this one first)
     if not ESCALATION.climb(session, case, "reminded", platform.clock()):
         return  # reminded, overdue or handed over already: a late reminder has nothing to add
     label = case_deadline_label(case, platform.today())

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from engine import InvalidDefinition, NotFound, Problem, queries
 from engine.definitions import Deployed, as_utf8_text, latest_definition
 from engine.diagram_checks import NCNAME
-from engine.diff import DefinitionDiff, diff_definitions
+from engine.diff import DefinitionDiff, diff_definitions, elements
 from engine.migration import MigrationReport, migrate_instances
 from engine.models import ProcessDefinition
 from engine.parsing import BPMN_NS, MAX_XML_BYTES, UserTaskOutline, read_xml
 
 from . import forms
 from .errors import BadRequest
+from .form_diff import FormChange, diff_forms
 from .organisation import form_options, require_role, require_user
 from .platform import BPMN_DIR
 
@@ -214,6 +215,15 @@ def compare(session: Session, username: str, old_id: int, new_id: int) -> Defini
     """Elements added, removed and changed from version `old_id` to `new_id`."""
     old, new = definition(session, username, old_id), definition(session, username, new_id)
     return diff_definitions(old.bpmn_xml, new.bpmn_xml)
+
+
+def compare_forms(session: Session, username: str, old_id: int, new_id: int) -> list[FormChange]:
+    """The forms added, removed and changed (field by field) from version `old_id` to `new_id`."""
+    old, new = definition(session, username, old_id), definition(session, username, new_id)
+    names = {forms.START_FORM: "开始表单"}
+    for xml in (old.bpmn_xml, new.bpmn_xml):
+        names.update({element_id: name for element_id, (_kind, name, _content) in elements(xml).items() if name})
+    return diff_forms(old.forms or {}, new.forms or {}, names)
 
 
 def preview_form(session: Session, username: str, text: str) -> tuple[list, list[str]]:

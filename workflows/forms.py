@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
 
 from engine import Problem
 
+from . import form_safety
 from .errors import FormInvalid
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
@@ -167,12 +169,25 @@ def _message(error) -> tuple[str, str]:
 
 
 def validate(schema: dict, data: dict) -> dict:
-    """Check `data` against an expanded schema; return it. Raises FormInvalid with a message per field."""
+    """Check `data` against an expanded schema; return it. Raises FormInvalid with a message per field.
+
+    A schema that could reach outside itself or run long (one stored before deploy refused such
+    forms) is not run at all: the submission is refused with a message for the administrator.
+    """
     if not isinstance(data, dict):
         raise FormInvalid({"_form": "表单数据必须是对象"})
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    too_large = form_safety.oversized(data)
+    if too_large:
+        raise FormInvalid(too_large)
+    try:
+        validator = form_safety.validator(schema)
+        found = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    except form_safety.UnsafeSchema as err:
+        raise FormInvalid({"_form": f"该环节的表单定义不安全，已拒绝校验，请联系管理员修正：{err}"}) from None
+    except (Unresolvable, ValueError) as err:  # a reference or pattern the audit let through
+        raise FormInvalid({"_form": f"该环节的表单定义无法校验，请联系管理员修正：{err}"}) from None
     errors: dict[str, str] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+    for error in found:
         name, message = _message(error)
         errors.setdefault(name, message)
     if errors:
@@ -181,28 +196,32 @@ def validate(schema: dict, data: dict) -> dict:
 
 
 def check_forms(parsed, forms: dict) -> list[Problem]:
-    """Deploy check: every user task has a well-formed form schema."""
+    """Deploy check: every user task has a well-formed form schema that stays inside itself."""
     problems = []
     for task in parsed.user_tasks:
         schema = forms.get(task.element_id)
         if schema is None:
             problems.append(Problem(task.element_id, f"用户任务“{task.name}”缺少表单（JSON Schema）"))
             continue
-        problems.extend(_schema_problems(task.element_id, schema))
+        problems.extend(_schema_problems(task.element_id, schema, f"用户任务“{task.name or task.element_id}”"))
     for element_id, schema in forms.items():
         if element_id in parsed.start_event_ids:
-            problems.extend(_schema_problems(element_id, schema))
+            problems.extend(_schema_problems(element_id, schema, "开始表单"))
     return problems
 
 
-def _schema_problems(element_id: str, schema) -> list[Problem]:
+def _schema_problems(element_id: str, schema, owner: str) -> list[Problem]:
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        return [Problem(element_id, "表单须为 type 为 object 的 JSON Schema")]
+        return [Problem(element_id, f"{owner}的表单须为 type 为 object 的 JSON Schema")]
+    # The audit comes first: it bounds the depth that the metaschema check below then walks.
+    unsafe = form_safety.audit(schema)
+    if unsafe:
+        return [Problem(element_id, f"{owner}的表单，{place}：{why}") for place, why in unsafe]
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
-        return [Problem(element_id, f"表单 JSON Schema 无效：{err.message}")]
+        return [Problem(element_id, f"{owner}的表单 JSON Schema 无效：{err.message}")]
     for name in schema.get("properties", {}):
         if name.startswith("_") or not name.isidentifier():
-            return [Problem(element_id, f"字段名 {name} 无效（须为字母、数字、下划线，且不以下划线开头）")]
+            return [Problem(element_id, f"{owner}的表单字段名 {name} 无效（须为字母、数字、下划线，且不以下划线开头）")]
     return []

@@ -44,7 +44,8 @@
 
   function startModeler(data) {
     var labels = data.labels;
-    var modeler = new BpmnJS({ container: '#canvas', keyboard: { bindTo: document } });
+    // diagram-js binds the keyboard to the canvas itself (since 15); naming a target is refused with a console error.
+    var modeler = new BpmnJS({ container: '#canvas' });
     var forms = {};
     Object.keys(data.forms || {}).forEach(function (id) {
       var value = data.forms[id];
@@ -272,9 +273,12 @@
       });
     }
     var ids = function (rows) { return rows.map(function (r) { return r.element_id; }); };
+    // A task whose form changed is a changed task, though its element is the same.
+    var whole = ids(data.changes.added).concat(ids(data.changes.removed));
+    var changed = ids(data.changes.changed).concat((data.forms || []).filter(function (id) { return whole.indexOf(id) < 0; }));
     Promise.all([
-      draw('#diff-old', data.old_xml, { 'diff-removed': ids(data.changes.removed), 'diff-changed': ids(data.changes.changed) }),
-      draw('#diff-new', data.new_xml, { 'diff-added': ids(data.changes.added), 'diff-changed': ids(data.changes.changed) })
+      draw('#diff-old', data.old_xml, { 'diff-removed': ids(data.changes.removed), 'diff-changed': changed }),
+      draw('#diff-new', data.new_xml, { 'diff-added': ids(data.changes.added), 'diff-changed': changed })
     ]).then(function () {
       document.body.setAttribute('data-diff-ready', 'true');
     }).catch(function (err) {
