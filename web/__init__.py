@@ -8,6 +8,7 @@ from . import (
     admin,
     api,
     api_definitions,
+    api_org,
     attachments,
     auth,
     config,
@@ -21,6 +22,7 @@ from . import (
     library,
     nav,
     notifications,
+    org_admin,
     platform,
     start,
     tasks,
@@ -54,12 +56,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     for blueprint in (inbox.bp, library.bp, ledger.bp, api.bp, tasks.bp, start.bp, instances.bp, attachments.bp,
-                      admin.bp, api_definitions.bp, notifications.bp, deadlines.bp, incidents.bp, incidents.api_bp):
+                      admin.bp, api_definitions.bp, notifications.bp, deadlines.bp, incidents.bp, incidents.api_bp,
+                      api_org.bp, *org_admin.BLUEPRINTS):
         app.register_blueprint(blueprint)
     deadlines.init_app(app)  # the in-process timer worker, when RUN_WORKER is set
     csrf.exempt(api.bp)  # the API authenticates by bearer token, not by cookie
     csrf.exempt(api_definitions.bp)
     csrf.exempt(incidents.api_bp)
+    csrf.exempt(api_org.bp)
 
     @app.route("/")
     def index():

@@ -117,10 +117,12 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 def username_for_login(session: Session, login: str) -> str:
     """The permanent username of whoever signs in as `login`, for the command line's `--as`.
 
-    An unknown login is passed on unchanged, so that the action refuses it in its own words.
+    Raises PermissionDenied when nobody does (a renamed person no longer answers to the old login).
     """
     user = user_by_login(session, login)
-    return user.username if user is not None else login
+    if user is None:
+        raise PermissionDenied(f"用户 {login} 不存在或已停用")
+    return user.username
 
 
 def require_user(session: Session, username: str) -> User:

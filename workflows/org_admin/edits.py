@@ -42,14 +42,17 @@ def commit(platform, session, by: str, before: World, after: World, table: str, 
     Problems of record (`table`, `key`) go under their own field; the others under OTHERS.
     Raises OrgInvalid, and whatever the handovers raise.
     """
-    errors = dict(errors)
-    others = []
-    if not errors:
-        for problem in new_problems(before, after):
-            if problem.table == table and problem.key == key:
-                errors.setdefault(problem.field, problem.message)
-            else:
-                others.append(describe(problem))
+    reading, errors, others = dict(errors), dict(errors), []
+    # The rules need the record's key; a field that could not be read keeps its own message only,
+    # and other records are judged only against a change read whole.
+    found = new_problems(before, after) if key else []
+    mine = {p.field for p in found if p.table == table and p.key == key}
+    for problem in found:
+        if problem.table == table and problem.key == key:
+            if problem.field not in reading:
+                errors[problem.field] = "；".join(filter(None, (errors.get(problem.field), problem.message)))
+        elif not reading and not (problem.table == table and problem.field in mine):  # not the other half of a clash
+            others.append(describe(problem))
     if others:
         errors[OTHERS] = "；".join(others)
     if errors:
