@@ -370,3 +370,10 @@ def test_the_workbook_is_previewed_then_confirmed_on_the_page_with_its_csrf_toke
     assert "新增 300 条" in client.get(done.headers["Location"]).get_data(as_text=True)
     with sqlite_platform.db.reading() as session:
         assert user_by_name(session, "staff299").unit_code == "tax"
+
+
+def test_the_organisation_pages_speak_english_on_request(app):
+    client = client_of(app, "admin")
+    page = client.get("/admin/org/people/unit/leave?lang=en").get_data(as_text=True)
+    assert "Organisation" in page and "Deactivate and hand over" in page
+    assert "组织机构" in client.get("/admin/org/units/?lang=zh_CN").get_data(as_text=True)
