@@ -377,3 +377,34 @@ def test_the_organisation_pages_speak_english_on_request(app):
     page = client.get("/admin/org/people/unit/leave?lang=en").get_data(as_text=True)
     assert "Organisation" in page and "Deactivate and hand over" in page
     assert "组织机构" in client.get("/admin/org/units/?lang=zh_CN").get_data(as_text=True)
+
+
+def test_two_admins_removing_each_other_at_once_leave_one_admin(pg_platform):
+    import threading
+
+    act(pg_platform, people.create_person, {"login": "admin2", "name": "副管理员", "unit": "office",
+                                            "roles": "admin"})
+    holding, second_done, outcome = threading.Event(), threading.Event(), {}
+
+    def first():
+        with pg_platform.db.transaction() as session:
+            people.update_person(pg_platform, session, "admin2", "admin", {"roles": ["office"]})
+            holding.set()
+            second_done.wait(timeout=1.5)  # gives the second change every chance to run meanwhile
+
+    def second():
+        holding.wait()
+        try:
+            act(pg_platform, people.update_person, "admin2", {"roles": ["office"]}, by="admin")
+            outcome["second"] = "applied"
+        except (PermissionDenied, FormInvalid) as err:
+            outcome["second"] = err.message
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    admins = [p for p in org(pg_platform).people.values() if p.active and "admin" in p.roles]
+    assert len(admins) == 1 and outcome["second"] != "applied"

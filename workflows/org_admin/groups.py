@@ -110,7 +110,7 @@ def _save(platform, session, by: str, before: World, spec: GroupSpec, errors: di
 def create_group(platform, session: Session, by: str, raw: dict, people_by: str = "username") -> GroupSpec:
     """Add a group. Raises PermissionDenied, or OrgInvalid with every problem by field."""
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change=True)
     spec, errors = read_group(raw, before, None, people_by)
     if spec.code in before.groups:
         errors.setdefault("code", f"编码 {spec.code} 已被工作组“{before.groups[spec.code].name}”使用")
@@ -121,7 +121,7 @@ def update_group(platform, session: Session, by: str, code: str, raw: dict,
                  people_by: str = "username") -> GroupSpec:
     """Change the fields `raw` gives. Raises PermissionDenied, NotFound, or OrgInvalid by field."""
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change=True)
     if code not in before.groups:
         raise not_found("工作组", code)
     spec, errors = read_group(raw, before, before.groups[code], people_by)

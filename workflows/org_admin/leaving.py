@@ -90,7 +90,7 @@ def deactivate_person(platform, session: Session, by: str, username: str, plan: 
     cannot be followed), or the engine's Conflict when a task changed meanwhile.
     """
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change=True)
     person = before.people.get(username)
     if person is None:
         raise not_found("人员", username)
@@ -114,7 +114,7 @@ def move_person(platform, session: Session, by: str, username: str, unit, plan: 
     handover that cannot be followed), or the engine's Conflict.
     """
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change=True)
     person = before.people.get(username)
     if person is None:
         raise not_found("人员", username)

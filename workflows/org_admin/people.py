@@ -142,7 +142,7 @@ def create_person(platform, session: Session, by: str, raw: dict) -> PersonSpec:
     Raises PermissionDenied, or OrgInvalid with every problem by field.
     """
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change=True)
     spec, errors = read_person(raw, before, None)
     spec = replace(spec, username=free_username(before, spec.login))
     password = raw.get("password") or None
@@ -157,7 +157,7 @@ def create_person(platform, session: Session, by: str, raw: dict) -> PersonSpec:
 
 
 def _existing(session: Session, username: str) -> tuple[World, PersonSpec]:
-    world = load(session)
+    world = load(session, for_change=True)
     if username not in world.people:
         raise not_found("人员", username)
     return world, world.people[username]

@@ -76,7 +76,7 @@ def read_unit(raw: dict, world: World, current: UnitSpec | None, people_by: str 
 def create_unit(platform, session: Session, by: str, raw: dict, people_by: str = "username") -> UnitSpec:
     """Add a unit. Raises PermissionDenied, or OrgInvalid with every problem by field."""
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change=True)
     spec, errors = read_unit(raw, before, None, people_by)
     if spec.code in before.units:
         errors.setdefault("code", f"编码 {spec.code} 已被单位“{before.units[spec.code].name}”使用")
@@ -89,7 +89,7 @@ def create_unit(platform, session: Session, by: str, raw: dict, people_by: str =
 def update_unit(platform, session: Session, by: str, code: str, raw: dict, people_by: str = "username") -> UnitSpec:
     """Change the fields `raw` gives. Raises PermissionDenied, NotFound, or OrgInvalid by field."""
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change=True)
     if code not in before.units:
         raise not_found("单位", code)
     spec, errors = read_unit(raw, before, before.units[code], people_by)

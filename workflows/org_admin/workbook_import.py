@@ -240,13 +240,13 @@ def _rule_errors(before: World, after: World, where: dict, by: str) -> list[Cell
     return found
 
 
-def plan_import(session: Session, by: str, data: bytes) -> ImportPlan:
+def plan_import(session: Session, by: str, data: bytes, for_change: bool = False) -> ImportPlan:
     """What importing `data` would do, with every problem; writes nothing.
 
     Raises PermissionDenied, or ImportRefused when the file is not a workbook at all.
     """
     authorise(session, by)
-    before = load(session)
+    before = load(session, for_change)
     after, where, errors = _build(before, _open(data))
     if not errors:
         errors = _rule_errors(before, after, where, by)
@@ -306,7 +306,7 @@ def run_import(platform, session: Session, by: str, data: bytes, digest: str | N
     Raises PermissionDenied, ImportRefused (problems in the workbook, or the organisation changed
     since the preview), or what the handovers raise.
     """
-    plan = plan_import(session, by, data)
+    plan = plan_import(session, by, data, for_change=True)
     if plan.errors:
         raise ImportRefused(plan.errors)
     if digest is not None and digest != plan.digest:

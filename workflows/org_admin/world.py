@@ -9,7 +9,7 @@ however the change arrives, and a workbook is checked as a whole before anything
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..models import Group, GroupMember, Unit, User
@@ -92,8 +92,20 @@ class World:
         return World(self.units, self.groups, people)
 
 
-def load(session: Session) -> World:
-    """The organisation as the database holds it now."""
+# Any number, the same in every process: PostgreSQL's transaction-scoped advisory lock on it.
+CHANGE_LOCK = 0x6F7267  # "org"
+
+
+def load(session: Session, for_change: bool = False) -> World:
+    """The organisation as the database holds it now.
+
+    `for_change` first waits for any other change of the organisation to commit, so that rules
+    checked against what this reads (one admin left, a login free) still hold when it writes.
+    SQLite writes one transaction at a time already; PostgreSQL takes an advisory lock until the
+    transaction ends.
+    """
+    if for_change and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK})
     world = World()
     for unit in session.scalars(select(Unit)):
         world.units[unit.code] = UnitSpec(unit.code, unit.name, unit.kind, unit.short_name, unit.head,
