@@ -95,6 +95,9 @@ def test_deactivating_over_the_api_hands_the_tasks_over(api):
     assert [(t["id"], t["default"]) for t in held["tasks"]] == [(rectify, "pool")]
     refused = api("POST", "/api/org/people/unit/deactivate", json={"handovers": {str(rectify): "ghost"}})
     assert refused.status_code == 422 and f"task-{rectify}" in refused.json["errors"]
+    for body in ({"handovers": {"first": "pool"}}, {"handovers": ["pool"]}, {"default": 5},
+                 {"handovers": {str(rectify): ["unit_head"]}}):
+        assert api("POST", "/api/org/people/unit/deactivate", json=body).status_code == 422, body
     done = api("POST", "/api/org/people/unit/deactivate", json={"handovers": {str(rectify): "unit_head"}})
     assert done.status_code == 200 and done.json["person"]["active"] is False
     assert done.json["handed_over"] == [{"task_id": rectify, "instance_id": done.json["handed_over"][0]["instance_id"],

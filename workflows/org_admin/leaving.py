@@ -74,13 +74,15 @@ def read_plan(raw_choices: dict, raw_default=None) -> Plan:
         except ValueError:
             errors["handovers"] = f"任务编号 {key} 无效"
             continue
-        choice = f.text(value, False) if not isinstance(value, list | dict | bool) else None
-        if choice:
-            choices[task_id] = choice
-    default = f.text(raw_default, False) if isinstance(raw_default, str | type(None)) else None
+        if not isinstance(value, str | type(None)):
+            errors[f"task-{task_id}"] = f"任务 {task_id}：交接方式须为 pool、keep 或人员的用户名"
+        elif value.strip():
+            choices[task_id] = value.strip()
+    if not isinstance(raw_default, str | type(None)):
+        errors["default"] = "统一交接方式须为 pool、keep 或人员的用户名"
     if errors:
-        raise OrgInvalid(errors, {"handovers": "交接"})
-    return Plan(choices, default)
+        raise OrgInvalid(errors, {"handovers": "交接", "default": "统一交接"})
+    return Plan(choices, (raw_default or "").strip() or None)
 
 
 def deactivate_person(platform, session: Session, by: str, username: str, plan: Plan | None = None) -> list:
