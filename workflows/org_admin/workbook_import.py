@@ -247,7 +247,11 @@ def plan_import(session: Session, by: str, data: bytes, for_change: bool = False
     """
     authorise(session, by)
     before = load(session, for_change)
-    after, where, errors = _build(before, _open(data))
+    book = _open(data)
+    try:
+        after, where, errors = _build(before, book)
+    finally:
+        book.close()
     if not errors:
         errors = _rule_errors(before, after, where, by)
     rows = where["rows"]
