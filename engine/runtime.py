@@ -45,6 +45,7 @@ from .projection import (
     sync_human_tasks,
     sync_timer_jobs,
 )
+from .reassign import Reassignment
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, json_safe, load_state
 from .stepping import StepBudget, do_engine_steps
@@ -68,7 +69,7 @@ class Outcome:
 MAX_STEP_ROUNDS = 100
 
 
-class Engine(TimerActions):
+class Engine(TimerActions, Reassignment):
     """A BPMN runtime on SpiffWorkflow that persists every step through SQLAlchemy."""
 
     def __init__(self, db: Database, assigner: Assigner = no_assignment, clock=utcnow):

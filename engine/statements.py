@@ -79,3 +79,12 @@ MOVE_TIMER_JOB = """
 UPDATE due_job SET due_at = :due WHERE instance_id = :instance AND task_guid = :guid AND status = 'pending'"""
 
 INSTANCE_DATA = "SELECT data FROM process_instance WHERE id = :id"
+
+# Who holds an open task, changed only if it is still held as the caller read it (a claim or a
+# completion that got in first wins). Blank stands for nobody: usernames are never blank.
+REASSIGN_TASK = """
+UPDATE human_task SET assignee = :assignee, candidate_user = :candidate_user, candidate_unit = :candidate_unit
+WHERE id = :id AND status = 'open' AND COALESCE(assignee, '') = :was_assignee
+      AND COALESCE(candidate_user, '') = :was_candidate_user AND COALESCE(candidate_unit, '') = :was_candidate_unit"""
+TASK_HOLDERS = """
+SELECT assignee, candidate_user, candidate_unit, candidate_group, candidate_role FROM human_task WHERE id = :id"""

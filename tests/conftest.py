@@ -17,6 +17,9 @@ PG_SERVER = os.environ.get("YSFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:54
 # Each test run works in a schema of its own, so runs side by side never see each other's rows.
 PG_SCHEMA = f"ysflow_test_{os.getpid()}"
 PG_URL = f"{PG_SERVER}?options=-csearch_path%3D{PG_SCHEMA}"
+PG_BASE_SCHEMA = f"{PG_SCHEMA}_base"
+# In the order they can be filled in (each refers only to those before it).
+ORGANISATION_TABLES = ("unit", "work_group", "work_group_member", "app_user", "user_role")
 RUNTIME_TABLES = ("event", "due_job", "attachment", "human_task", "policy_measure", "rectification_case",
                   "api_token", "calendar_override", "calendar_year")
 BACKENDS = ["sqlite", "postgresql"]
@@ -44,22 +47,30 @@ def pg_base():
         conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
     build_base(platform)
-    with platform.db.sa_engine.connect() as conn:
+    with platform.db.sa_engine.begin() as conn:
         marks = {table: conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
-                 for table in ("process_definition", "app_user", "user_role")}
+                 for table in ("process_definition",)}
+        # The organisation as built, kept in a schema of its own (the test schema must hold only
+        # the product's tables) and put back before each test, whatever the test changed.
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_BASE_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_BASE_SCHEMA}"))
+        for table in ORGANISATION_TABLES:
+            conn.execute(text(f"CREATE TABLE {PG_BASE_SCHEMA}.{table} AS SELECT * FROM {table}"))
     platform.db.dispose()
     yield marks
     platform = Platform(PG_URL)
     with platform.db.sa_engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_BASE_SCHEMA} CASCADE"))
     platform.db.dispose()
 
 
 def _reset_pg(platform: Platform, marks: dict) -> None:
     with platform.db.sa_engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(RUNTIME_TABLES)}, process_instance RESTART IDENTITY CASCADE"))
-        conn.execute(text("DELETE FROM user_role WHERE id > :m"), {"m": marks["user_role"]})
-        conn.execute(text("DELETE FROM app_user WHERE id > :m"), {"m": marks["app_user"]})
+        conn.execute(text(f"TRUNCATE {', '.join(reversed(ORGANISATION_TABLES))} CASCADE"))
+        for table in ORGANISATION_TABLES:
+            conn.execute(text(f"INSERT INTO {table} SELECT * FROM {PG_BASE_SCHEMA}.{table}"))
         conn.execute(text("DELETE FROM process_definition WHERE id > :m"), {"m": marks["process_definition"]})
 
 

@@ -159,3 +159,92 @@ def test_deploy_with_a_broken_form_file_is_one_line(db_url, capsys, tmp_path):
     diagram.write_bytes(open("bpmn/policy_measure.bpmn", "rb").read())
     code, _, err = run(capsys, "deploy", str(diagram))
     assert code != 0 and "不是有效的 JSON（第 1 行第 2 列）" in err and len(err.strip().splitlines()) == 1
+
+
+# -- the organisation: people and the workbook ----------------------------------------------------
+
+def test_a_person_is_added_edited_renamed_moved_deactivated_and_reactivated(db_url, capsys):
+    code, out, err = run(capsys, "user", "add", "zhaoyun", "--name", "赵云", "--unit", "gov_data", "--roles",
+                         "单位工作人员,drafter", "--email", "zy@example.cn", "--password", "Zhaoyun2026")
+    assert code == 0 and "已添加人员 赵云，账号 zhaoyun" in out, err
+    code, out, _ = run(capsys, "user", "edit", "zhaoyun", "--phone", "13700001111", "--roles", "unit_head")
+    assert code == 0
+    code, out, _ = run(capsys, "user", "list", "--q", "zhaoyun", "--json")
+    [person] = json.loads(out)
+    assert (person["phone"], person["roles"], person["email"]) == ("13700001111", ["unit_head"], "zy@example.cn")
+    code, out, _ = run(capsys, "user", "rename", "zhaoyun", "zilong")
+    assert code == 0 and "原账号及其 API 令牌已失效" in out
+    code, out, _ = run(capsys, "tasks", "--as", "zilong")
+    assert code == 0
+    code, _out, err = run(capsys, "tasks", "--as", "zhaoyun")
+    assert code == 1 and "用户 zhaoyun 不存在或已停用" in err
+    code, out, _ = run(capsys, "user", "move", "zilong", "--unit", "tax")
+    assert code == 0 and "调至 tax" in out
+    code, out, _ = run(capsys, "user", "deactivate", "zilong")
+    assert code == 0 and "已停用 zilong" in out
+    code, _out, err = run(capsys, "token", "zilong")
+    assert code == 1 and "不存在或已停用" in err
+    assert run(capsys, "user", "activate", "zilong")[0] == 0
+    assert run(capsys, "user", "delete", "zilong")[0] == 0
+    code, out, _ = run(capsys, "user", "list", "--q", "zilong")
+    assert "共 0 人" in out
+
+
+def test_deactivating_on_the_command_line_hands_tasks_to_a_colleague(db_url, capsys):
+    code, out, _ = run(capsys, "start", "rectification", "--as", "inspector", "--data", json.dumps({
+        "source": "hotline", "description": "窗口推诿扯皮问题", "responsible_unit": "gov_data", "deadline_days": 5}))
+    assert code == 0, _
+    task_id = json.loads(out)["tasks"][0]["id"]
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE human_task SET assignee = 'unit' WHERE id = :id"), {"id": task_id})
+    code, out, err = run(capsys, "user", "deactivate", "unit", "--to", "unit_head")
+    assert code == 0 and "1 项待办转交 unit_head" in out, err
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT assignee FROM human_task WHERE id = :id"), {"id": task_id}) == "unit_head"
+        assert conn.scalar(text("SELECT count(*) FROM event WHERE kind = 'task_reassigned'")) == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["user", "add", "x1", "--name", "某", "--unit", "mars"], "单位：单位 mars 不存在"),
+    (["user", "add", "x1", "--name", "某", "--unit", "tax", "--password", "123"], "密码至少 8 位"),
+    (["user", "add", "unit", "--name", "某", "--unit", "tax"], "账号 unit 已被他人使用"),
+    (["user", "rename", "nobody", "x"], "账号 nobody 不存在"),
+    (["user", "rename", "unit", "bad name"], "账号只能由字母"),
+    (["user", "deactivate", "unit", "--to", "ghost"], "账号 ghost 不存在"),
+    (["user", "move", "unit", "--unit", "gov_data"], "已在该单位"),
+    (["user", "delete", "inspector"], "请改为停用"),
+    (["org", "import", "/no/such/file.xlsx"], "文件 /no/such/file.xlsx 不存在"),
+])
+def test_organisation_errors_are_one_clear_line(db_url, capsys, argv, message):
+    if argv[:2] == ["user", "delete"]:
+        run(capsys, "start", "rectification", "--as", "inspector", "--data", json.dumps({
+            "source": "hotline", "description": "某窗口某问题", "responsible_unit": "gov_data", "deadline_days": 5}))
+    code, out, err = run(capsys, *argv)
+    assert code != 0 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_organisation_workbook_round_trips_and_a_bad_row_is_refused_by_name(db_url, capsys, tmp_path):
+    from openpyxl import load_workbook
+
+    path = tmp_path / "org.xlsx"
+    code, out, _ = run(capsys, "org", "export", str(path))
+    assert code == 0 and path.stat().st_size > 0
+    code, out, _ = run(capsys, "org", "import", str(path), "--dry-run")
+    assert code == 0 and "新增 0 条，修改 0 条，停用 0 条" in out
+    book = load_workbook(path)
+    book["人员"].append(["sunquan", "孙权", "tax", None, None, "单位工作人员", None, None])
+    book["人员"].append(["zhouyu", "周瑜", "tax", None, "not-mail", None, None, None])
+    book.save(path)
+    row = book["人员"].max_row
+    code, _out, err = run(capsys, "org", "import", str(path))
+    assert code == 1 and f"工作表“人员”第 {row} 行“邮箱”列" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = run(capsys, "user", "list", "--q", "sunquan")
+    assert "共 0 人" in out  # nothing of the refused workbook was written
+    book["人员"].delete_rows(row)
+    book.save(path)
+    code, out, _ = run(capsys, "org", "import", str(path))
+    assert code == 0 and "新增 1 条" in out and "新增 人员 sunquan 孙权" in out
+    code, out, _ = run(capsys, "org", "template", str(tmp_path / "blank.xlsx"))
+    assert code == 0 and load_workbook(tmp_path / "blank.xlsx").sheetnames == ["说明", "单位", "工作组", "人员"]

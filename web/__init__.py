@@ -9,6 +9,7 @@ from . import (
     api,
     api_calendar,
     api_definitions,
+    api_org,
     attachments,
     auth,
     calendar,
@@ -24,6 +25,7 @@ from . import (
     library,
     nav,
     notifications,
+    org_admin,
     platform,
     start,
     tasks,
@@ -60,13 +62,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     calendar.init_app(app)  # every request counts working days on the calendar the database has now
     for blueprint in (inbox.bp, library.bp, ledger.bp, api.bp, tasks.bp, start.bp, instances.bp, attachments.bp,
                       admin.bp, api_definitions.bp, notifications.bp, deadlines.bp, incidents.bp, incidents.api_bp,
-                      calendar.bp, api_calendar.bp):
+                      calendar.bp, api_calendar.bp,
+                      api_org.bp, *org_admin.BLUEPRINTS):
         app.register_blueprint(blueprint)
     deadlines.init_app(app)  # the in-process timer worker, when RUN_WORKER is set
     csrf.exempt(api.bp)  # the API authenticates by bearer token, not by cookie
     csrf.exempt(api_definitions.bp)
     csrf.exempt(incidents.api_bp)
     csrf.exempt(api_calendar.bp)
+    csrf.exempt(api_org.bp)
 
     @app.route("/")
     def index():

@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "calendar_recomputed": pgettext("event", "按工作日历调整期限"),
     "job_failed": pgettext("event", "定时任务失败"),
     "job_retried": pgettext("event", "重试定时任务"),
+    "task_reassigned": pgettext("event", "转交"),
 }
 OTHER = pgettext("event", "其他操作")
 

@@ -28,7 +28,8 @@ NUMBER_PARAMS = {"page": (1, MAX_ID), "per_page": (1, MAX_ID), "from": (1, MAX_I
 NUMBER_FIELDS = {"expected_version": (0, MAX_ID), "extra_days": (1, MAX_ID)}
 JSON, FORM, XML = "application/json", "multipart/form-data 或 application/x-www-form-urlencoded", "application/xml"
 # The bodies each route takes; other routes take JSON under /api and forms elsewhere.
-BODY_TYPES = {"admin.deploy": (JSON,), "admin.preview": (JSON,), "api_definitions.create": (XML, FORM)}
+BODY_TYPES = {"admin.deploy": (JSON,), "admin.preview": (JSON,), "api_definitions.create": (XML, FORM),
+              "api_org.import_": (FORM,)}
 # Forms that carry evidence files: read in full so an oversized file comes back beside its field.
 UPLOAD_ENDPOINTS = {"tasks.show"}
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from engine.queries import Actor, count_open_tasks
 from workflows.notifications import unread_count
+from workflows.org_admin.access import ORG_ADMIN_ROLES
 
 from .platform import get_platform
 
@@ -19,6 +20,7 @@ ITEMS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("admin.index", "流程管理", ("admin",)),
     ("incidents.index", "异常任务", ("admin",)),
     ("calendar.index", "工作日历", None),
+    ("org_units.index", "组织机构", ORG_ADMIN_ROLES),
     ("notifications.index", "通知", None),
 ]
 

@@ -14,10 +14,10 @@ from engine.clock import as_utc
 from engine.parsing import parse_definition
 from engine.queries import TaskFilter, count_open_tasks, open_tasks
 
-from . import calendar_cli
+from . import calendar_cli, cli_org
 from .demo import DEMO_PASSWORD, build_demo
 from .forms import load_shipped_forms
-from .organisation import actor_for, require_user
+from .organisation import actor_for, require_user, username_for_login
 from .platform import Platform, database_url
 from .services import complete_task, start_process
 from .tokens import issue_token
@@ -83,14 +83,15 @@ def cmd_deploy(platform, args):
 
 def cmd_start(platform, args):
     with platform.db.transaction() as session:
-        out = start_process(platform, session, args.as_user, args.process, _json_arg(args.data))
+        out = start_process(platform, session, username_for_login(session, args.as_user), args.process,
+                            _json_arg(args.data))
     print(json.dumps({"instance_id": out.instance_id, "version": out.version, "status": out.status,
                       "tasks": [{"id": t.id, "step": t.name} for t in out.new_tasks]}, ensure_ascii=False))
 
 
 def cmd_tasks(platform, args):
     with platform.db.reading() as session:
-        user = require_user(session, args.as_user)
+        user = require_user(session, username_for_login(session, args.as_user))
         actor = actor_for(session, user)
         flt = TaskFilter(process_key=args.process, limit=args.limit)
         rows, total = open_tasks(session, actor, flt), count_open_tasks(session, actor, flt)
@@ -109,8 +110,8 @@ def cmd_tasks(platform, args):
 
 def cmd_complete(platform, args):
     with platform.db.transaction() as session:
-        out = complete_task(platform, session, args.as_user, args.task_id, _json_arg(args.data),
-                            expected_version=args.version)
+        out = complete_task(platform, session, username_for_login(session, args.as_user), args.task_id,
+                            _json_arg(args.data), expected_version=args.version)
     print(json.dumps({"instance_id": out.instance_id, "version": out.version, "status": out.status,
                       "end_event": out.end_event,
                       "tasks": [{"id": t.id, "step": t.name} for t in out.new_tasks]}, ensure_ascii=False))
@@ -118,7 +119,7 @@ def cmd_complete(platform, args):
 
 def cmd_token(platform, args):
     with platform.db.transaction() as session:
-        token = issue_token(session, args.user, platform.clock())
+        token = issue_token(session, username_for_login(session, args.user), platform.clock())
     print(token)
 
 
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("token", help="为用户签发 API 令牌")
     p.add_argument("user")
     p.set_defaults(func=cmd_token)
+    cli_org.add_parsers(sub)
     p = sub.add_parser("worker", help="运行定时任务执行器（BPMN 定时器、提醒、邮件）")
     p.add_argument("--once", action="store_true", help="只领取并执行一批到期任务后退出")
     p.add_argument("--poll", type=float, default=None, help="空闲时的轮询间隔（秒，默认 0.5）")

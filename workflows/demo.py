@@ -20,6 +20,11 @@ def _ensure_users(session) -> list[dict]:
             create_user(session, person["username"], person["name"], person["unit"], DEMO_PASSWORD,
                         person["roles"], person.get("groups", []))
             created.append(person)
+    # The seeds' groups are led by the demo's leaders (a group an office changed keeps its own).
+    for group in seed_data.GROUPS:
+        row = session.get(Group, group["code"])
+        if row is not None and row.leader is None and user_by_name(session, group["leader"]["username"]):
+            row.leader = group["leader"]["username"]
     # Each sample measure is drafted by staff of its group's lead unit.
     for sample in seed_data.SAMPLE_MEASURES:
         lead_unit = session.get(Group, sample["group"]).lead_unit

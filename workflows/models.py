@@ -2,24 +2,33 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models import Base
 
 
 class Unit(Base):
-    """A member unit: a bureau, a street, the office, the inspectors, the discipline commission."""
+    """A member unit: a bureau, a street, the office, the inspectors, the discipline commission.
+
+    `kind` is one of organisation.UNIT_KINDS; `head` is the username of its 负责人, a person of
+    the unit. An inactive unit stays on record for the cases and measures that name it, but is
+    offered in no new choice.
+    """
 
     __tablename__ = "unit"
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    short_name: Mapped[str | None] = mapped_column(String(50))
     kind: Mapped[str] = mapped_column(String(20))
+    head: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Group(Base):
-    """A thematic or indicator group with its leader and lead unit."""
+    """A 领导小组, 专题组, 指标组 or 专项行动组 with its leader (组长), lead unit and member units."""
 
     __tablename__ = "work_group"
 
@@ -28,6 +37,8 @@ class Group(Base):
     kind: Mapped[str] = mapped_column(String(20))
     lead_unit: Mapped[str] = mapped_column(ForeignKey("unit.code"))
     leader: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GroupMember(Base):
@@ -37,23 +48,36 @@ class GroupMember(Base):
     unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), primary_key=True)
 
 
+def _login_default(context) -> str:
+    return context.get_current_parameters()["username"]
+
+
 class User(Base):
-    """A person who logs in; belongs to one unit and holds roles."""
+    """A person who logs in; belongs to one unit and holds roles.
+
+    `username` is the person's permanent identifier: tasks, events, instance data and saved
+    workflows name people by it, and the audit trail must keep meaning what it said, so it never
+    changes. `login` is what the person types to sign in; renaming a person changes it (it starts
+    equal to `username`).
+    """
 
     __tablename__ = "app_user"
+    __table_args__ = (Index("ix_app_user_login", "login", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    login: Mapped[str] = mapped_column(String(100), default=_login_default)
     name: Mapped[str] = mapped_column(String(100))
     unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
     roles: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
 class UserRole(Base):
-    """A role a person holds, optionally within one group (组长 of 开办企业)."""
+    """A role a person holds, optionally within one group (组长 or 成员 of 开办企业)."""
 
     __tablename__ = "user_role"
     __table_args__ = (Index("ix_user_role_unique", "user_id", "role", "group_code", unique=True),)

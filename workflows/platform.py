@@ -12,7 +12,7 @@ from engine.schema import upgrade
 from .calendar import LOCAL_TZ
 from .forms import FORMS_DIR, check_forms, load_shipped_forms
 from .lanes import assign_lane, check_lanes
-from .organisation import load_organisation
+from .organisation import load_organisation, offered_to_active
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 SHIPPED = ("policy_measure", "rectification")
@@ -31,7 +31,7 @@ class Platform:
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self.db = Database(url)
         self.clock = clock
-        self.engine = Engine(self.db, assigner=assign_lane, clock=clock)
+        self.engine = Engine(self.db, assigner=offered_to_active(self.db, assign_lane), clock=clock)
         self.engine.checks.extend([check_lanes, check_forms])
 
     def at(self, clock) -> "Platform":

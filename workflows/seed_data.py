@@ -19,19 +19,19 @@ action leaders; street names below are plausible local names and every person is
 
 UNITS: list[dict[str, str]] = [
     # 领导小组办公室 and the district government
-    {"code": "office", "name": "领导小组办公室（区营商办，设在区发改委）", "kind": "office"},
-    {"code": "district_gov", "name": "区人民政府", "kind": "office"},
-    # district bureaus and other member units
+    {"code": "office", "name": "领导小组办公室（区营商办，设在区发改委）", "short_name": "区营商办", "kind": "office"},
+    {"code": "district_gov", "name": "区人民政府", "short_name": "区政府", "kind": "government"},
+    # district bureaus, vertically managed bureaus, party departments, state-owned utilities
     {"code": "drc", "name": "区发改委", "kind": "bureau"},
     {"code": "gov_data", "name": "区政数局", "kind": "bureau"},
     {"code": "amr", "name": "区市场监管局", "kind": "bureau"},
-    {"code": "tax", "name": "区税务局", "kind": "bureau"},
+    {"code": "tax", "name": "区税务局", "kind": "vertical"},
     {"code": "justice", "name": "区司法局", "kind": "bureau"},
-    {"code": "natural_resources", "name": "区自然资源和规划分局", "kind": "bureau"},
+    {"code": "natural_resources", "name": "区自然资源和规划分局", "kind": "vertical"},
     {"code": "housing", "name": "区住建局", "kind": "bureau"},
     {"code": "hrss", "name": "区人社局", "kind": "bureau"},
     {"code": "finance", "name": "区财政局", "kind": "bureau"},
-    {"code": "public_security", "name": "区公安分局", "kind": "bureau"},
+    {"code": "public_security", "name": "区公安分局", "kind": "vertical"},
     {"code": "medical_insurance", "name": "区医保局", "kind": "bureau"},
     {"code": "commerce", "name": "区商务局", "kind": "bureau"},
     {"code": "sme", "name": "区中小企业服务局", "kind": "bureau"},
@@ -39,15 +39,15 @@ UNITS: list[dict[str, str]] = [
     {"code": "sci_industry", "name": "区科工局", "kind": "bureau"},
     {"code": "urban_mgmt", "name": "区城管执法局", "kind": "bureau"},
     {"code": "eco_env", "name": "区生态环境局", "kind": "bureau"},
-    {"code": "court", "name": "区人民法院", "kind": "bureau"},
-    {"code": "fed_commerce", "name": "区工商联", "kind": "bureau"},
-    {"code": "politics_law", "name": "区委政法委", "kind": "bureau"},
-    {"code": "propaganda", "name": "区委宣传部", "kind": "bureau"},
-    {"code": "organization", "name": "区委组织部", "kind": "bureau"},
+    {"code": "court", "name": "区人民法院", "kind": "other"},
+    {"code": "fed_commerce", "name": "区工商联", "kind": "other"},
+    {"code": "politics_law", "name": "区委政法委", "kind": "party"},
+    {"code": "propaganda", "name": "区委宣传部", "kind": "party"},
+    {"code": "organization", "name": "区委组织部", "kind": "party"},
     {"code": "party_gov_office", "name": "区党政办", "kind": "bureau"},
-    {"code": "power", "name": "国网区供电公司", "kind": "bureau"},
-    {"code": "water", "name": "区供水公司", "kind": "bureau"},
-    {"code": "gas", "name": "区燃气公司", "kind": "bureau"},
+    {"code": "power", "name": "国网区供电公司", "kind": "soe"},
+    {"code": "water", "name": "区供水公司", "kind": "soe"},
+    {"code": "gas", "name": "区燃气公司", "kind": "soe"},
     # streets, townships and 管理处 ("各乡、街道、管理处")
     {"code": "street_shajing", "name": "沙井街道", "kind": "street"},
     {"code": "street_weidong", "name": "卫东街道", "kind": "street"},
@@ -56,7 +56,7 @@ UNITS: list[dict[str, str]] = [
     {"code": "street_jiulonghu", "name": "九龙湖管理处", "kind": "street"},
     {"code": "street_houtian", "name": "厚田乡", "kind": "street"},
     # supervision
-    {"code": "inspection", "name": "区委督查室（区政府督查室）", "kind": "inspection"},
+    {"code": "inspection", "name": "区委督查室（区政府督查室）", "short_name": "督查室", "kind": "inspection"},
     {"code": "discipline", "name": "区纪委监委", "kind": "discipline"},
 ]
 
@@ -238,6 +238,56 @@ GROUPS: list[dict] = [
             "street_shengmi",
         ],
         "leader": _leader("supervision", "谢明", "区委常委、区委办主任"),
+    },
+    # 金平: 领导小组 itself, its office in the DRC
+    {
+        "code": "leading_group",
+        "name": "全面优化营商环境领导小组",
+        "kind": "leading_group",
+        "lead_unit": "office",
+        "members": ["district_gov", "drc", "gov_data", "amr", "tax", "justice", "finance", "inspection", "discipline"],
+        "leader": _leader("leading_group", "钟国强", "区委书记"),
+    },
+    # 红谷滩: 五大专项行动, each with a 牵头领导 and a 总责任单位
+    {
+        "code": "action_service_satisfaction",
+        "name": "提升政务服务满意度专项行动组",
+        "kind": "special_action",
+        "lead_unit": "gov_data",
+        "members": ["amr", "tax", "natural_resources", "public_security"],
+        "leader": _leader("action_service_satisfaction", "许文军", "区政府副区长"),
+    },
+    {
+        "code": "action_cost_reduction",
+        "name": "降低企业成本专项行动组",
+        "kind": "special_action",
+        "lead_unit": "drc",
+        "members": ["finance_office", "sme", "finance", "power", "water", "gas"],
+        "leader": _leader("action_cost_reduction", "马永新", "区政府副区长"),
+    },
+    {
+        "code": "action_entrepreneur_rights",
+        "name": "企业家权益保护专项行动组",
+        "kind": "special_action",
+        "lead_unit": "politics_law",
+        "members": ["court", "justice", "public_security", "fed_commerce"],
+        "leader": _leader("action_entrepreneur_rights", "冯立明", "区政府副区长"),
+    },
+    {
+        "code": "action_enterprise_services",
+        "name": "涉企服务优化专项行动组",
+        "kind": "special_action",
+        "lead_unit": "commerce",
+        "members": ["sme", "sci_industry", "hrss", "fed_commerce"],
+        "leader": _leader("action_enterprise_services", "韩志刚", "区政府副区长"),
+    },
+    {
+        "code": "action_conduct_accountability",
+        "name": "作风建设监督问责专项行动组",
+        "kind": "special_action",
+        "lead_unit": "discipline",
+        "members": ["organization", "inspection", "party_gov_office"],
+        "leader": _leader("action_conduct_accountability", "邵建军", "区委常委、区纪委书记"),
     },
 ]
 

@@ -1,0 +1,147 @@
+"""The organisation JSON API: bearer tokens, admins only, errors by field, handovers, the workbook."""
+
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+
+from web import create_app
+from workflows.organisation import require_user
+from workflows.services import claim_task
+from workflows.tokens import issue_token
+
+from .helpers import CASE, snapshot, start, task_of
+
+
+@pytest.fixture
+def api(platform):
+    app = create_app({"PLATFORM": platform, "SECRET_KEY": "api-org", "TESTING": True})
+    tokens = {}
+
+    def call(method, path, role="admin", **kwargs):
+        if role and role not in tokens:
+            with platform.db.transaction() as session:
+                tokens[role] = issue_token(session, role, platform.clock())
+        headers = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
+        return app.test_client().open(path, method=method, headers=headers, **kwargs)
+
+    call.platform = platform
+    return call
+
+
+ROUTES = [("GET", "/api/org/units"), ("POST", "/api/org/units"), ("GET", "/api/org/units/gov_data"),
+          ("PATCH", "/api/org/units/gov_data"), ("GET", "/api/org/groups"), ("POST", "/api/org/groups"),
+          ("GET", "/api/org/groups/start_business"), ("PATCH", "/api/org/groups/start_business"),
+          ("GET", "/api/org/people"), ("POST", "/api/org/people"), ("GET", "/api/org/people/unit"),
+          ("PATCH", "/api/org/people/unit"), ("DELETE", "/api/org/people/unit"),
+          ("POST", "/api/org/people/unit/rename"), ("POST", "/api/org/people/unit/activate"),
+          ("GET", "/api/org/people/unit/tasks"), ("POST", "/api/org/people/unit/deactivate"),
+          ("POST", "/api/org/people/unit/move"), ("GET", "/api/org/export"), ("GET", "/api/org/template"),
+          ("POST", "/api/org/import")]
+
+
+@pytest.mark.parametrize("role, status", [(None, 401), ("office", 403), ("unit", 403), ("inspector", 403)])
+def test_only_an_admins_token_reaches_the_organisation_api(api, role, status):
+    before = snapshot(api.platform)
+    for method, path in ROUTES:
+        # Each route is sent the body type it takes (a wrong type is a 415 before any check of who asks).
+        body = {"data": {"dry_run": "1"}} if path.endswith("/import") else {"json": {"name": "x", "login": "x",
+                                                                                       "unit": "tax"}}
+        response = api(method, path, role, **body)
+        assert response.status_code == status, (method, path)
+        assert response.is_json and response.json["error"] in ("Unauthorized", "Forbidden")
+    assert snapshot(api.platform) == before
+    with api.platform.db.reading() as session:
+        assert require_user(session, "unit").login == "unit"
+
+
+def test_units_groups_and_people_are_listed_created_and_changed(api):
+    listed = api("GET", "/api/org/units?kind=street&per_page=2")
+    assert listed.status_code == 200 and listed.json["total"] == 6 and len(listed.json["units"]) == 2
+    created = api("POST", "/api/org/units", json={"code": "new_bureau", "name": "区数据局", "kind": "区直部门"})
+    assert created.status_code == 201 and created.headers["Location"].endswith("/api/org/units/new_bureau")
+    assert created.json["kind"] == "bureau" and created.json["active"] is True
+    group = api("POST", "/api/org/groups", json={"code": "data_group", "name": "数据专班", "kind": "indicator",
+                                                 "lead_unit": "new_bureau", "members": ["new_bureau", "gov_data"],
+                                                 "leader": "leader"})
+    assert group.status_code == 201 and group.json["members"] == ["gov_data", "new_bureau"]
+    person = api("POST", "/api/org/people", json={"login": "shujv1", "name": "舒娟", "unit": "new_bureau",
+                                                  "roles": ["unit_staff"], "member_of": ["data_group"],
+                                                  "password": "Shujv2026"})
+    assert person.status_code == 201 and person.json["member_of"] == ["data_group"]
+    changed = api("PATCH", "/api/org/people/shujv1", json={"phone": "13900001111", "roles": ["unit_head"]})
+    assert changed.status_code == 200 and changed.json["roles"] == ["unit_head"]
+    assert api("PATCH", "/api/org/units/new_bureau", json={"head": "shujv1"}).json["head"] == "shujv1"
+    found = api("GET", "/api/org/people?q=舒娟&unit=new_bureau&role=unit_head")
+    assert [p["username"] for p in found.json["people"]] == ["shujv1"]
+    assert api("GET", "/api/org/groups?unit=new_bureau").json["total"] == 1
+
+
+def test_bad_input_is_422_with_errors_by_field_and_changes_nothing(api):
+    before = snapshot(api.platform)
+    response = api("POST", "/api/org/people", json={"login": "", "name": "某", "unit": "mars", "roles": ["king"],
+                                                    "email": "no"})
+    assert response.status_code == 422 and response.json["error"] == "OrgInvalid"
+    assert set(response.json["errors"]) == {"login", "unit", "roles", "email"}
+    assert "账号" in response.json["message"]
+    assert api("POST", "/api/org/units", data="not json", content_type="application/json").status_code == 400
+    assert api("GET", "/api/org/units/nowhere").status_code == 404
+    assert api("PATCH", "/api/org/people/unit", json={"unit": "tax"}).status_code == 422
+    assert snapshot(api.platform) == before
+
+
+def test_deactivating_over_the_api_hands_the_tasks_over(api):
+    rectify = task_of(start(api.platform, "inspector", "rectification", CASE), "rectify")
+    with api.platform.db.transaction() as session:
+        claim_task(api.platform, session, "unit", rectify)
+    held = api("GET", "/api/org/people/unit/tasks").json
+    assert [(t["id"], t["default"]) for t in held["tasks"]] == [(rectify, "pool")]
+    refused = api("POST", "/api/org/people/unit/deactivate", json={"handovers": {str(rectify): "ghost"}})
+    assert refused.status_code == 422 and f"task-{rectify}" in refused.json["errors"]
+    for body in ({"handovers": {"first": "pool"}}, {"handovers": ["pool"]}, {"default": 5},
+                 {"handovers": {str(rectify): ["unit_head"]}}):
+        assert api("POST", "/api/org/people/unit/deactivate", json=body).status_code == 422, body
+    done = api("POST", "/api/org/people/unit/deactivate", json={"handovers": {str(rectify): "unit_head"}})
+    assert done.status_code == 200 and done.json["person"]["active"] is False
+    assert done.json["handed_over"] == [{"task_id": rectify, "instance_id": done.json["handed_over"][0]["instance_id"],
+                                         "to": "unit_head", "unit": None}]
+
+
+def test_moving_renaming_and_deleting_over_the_api(api):
+    moved = api("POST", "/api/org/people/unit2/move", json={"unit": "finance"})
+    assert moved.status_code == 200 and moved.json["person"]["unit"] == "finance"
+    assert api("POST", "/api/org/people/unit2/move", json={"unit": "finance"}).status_code == 422
+    renamed = api("POST", "/api/org/people/unit2/rename", json={"login": "liuyang"})
+    assert renamed.json["login"] == "liuyang" and renamed.json["username"] == "unit2"
+    api("POST", "/api/org/people", json={"login": "oops", "name": "误建", "unit": "tax"})
+    assert api("DELETE", "/api/org/people/oops").status_code == 204
+    start(api.platform, "inspector", "rectification", CASE)
+    assert api("DELETE", "/api/org/people/inspector").status_code == 422
+
+
+def test_the_workbook_over_the_api_previews_then_imports(api):
+    exported = api("GET", "/api/org/export")
+    assert exported.status_code == 200 and exported.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(BytesIO(exported.data))
+    book["人员"].append(["new1", "新人", "gov_data", None, None, "单位工作人员", None, "启用"])
+    book["人员"].append(["new2", "新人二", "mars", None, None, None, None, None])
+    out = BytesIO()
+    book.save(out)
+    bad = out.getvalue()
+    preview = api("POST", "/api/org/import?dry_run=1", data={"file": (BytesIO(bad), "org.xlsx")})
+    assert preview.status_code == 422 and preview.json["ok"] is False
+    [error] = preview.json["errors"]
+    assert (error["sheet"], error["column"], error["row"]) == ("人员", "单位编码", book["人员"].max_row)
+    before = snapshot(api.platform)
+    refused = api("POST", "/api/org/import", data={"file": (BytesIO(bad), "org.xlsx")})
+    assert refused.status_code == 422 and refused.json["errors"][0]["row"] == book["人员"].max_row
+    assert snapshot(api.platform) == before
+    book["人员"].delete_rows(book["人员"].max_row)
+    out = BytesIO()
+    book.save(out)
+    preview = api("POST", "/api/org/import?dry_run=1", data={"file": (BytesIO(out.getvalue()), "org.xlsx")})
+    assert preview.status_code == 200 and preview.json["counts"]["added"] == 1
+    done = api("POST", "/api/org/import", data={"file": (BytesIO(out.getvalue()), "org.xlsx")})
+    assert done.status_code == 200 and done.json["added"][0]["key"] == "new1"
+    assert api("GET", "/api/org/people/new1").json["name"] == "新人"
+    assert api("POST", "/api/org/import", data={}).status_code == 422
