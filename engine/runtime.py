@@ -163,10 +163,16 @@ class Engine(TimerActions, Reassignment):
         self._keep(instance, spec, workflow)
         return outcome
 
-    def claim(self, session: Session, task_id: int, actor: str) -> HumanTask:
-        """Take an offered task as its assignee. Raises TaskNotFound, TaskAlreadyDone, TaskClaimedByOther."""
+    def claim(self, session: Session, task_id: int, actor: str, expected_version: int | None = None) -> HumanTask:
+        """Take an offered task as its assignee.
+
+        Like a completion, a claim built on an older instance version (`expected_version`) applies
+        while the task itself has not changed since. Raises TaskNotFound, TaskAlreadyDone,
+        TaskClaimedByOther or StaleVersion.
+        """
         tx = Tx(session)
-        row, _instance = self._open_task(tx, task_id)
+        row, instance = self._open_task(tx, task_id)
+        _check_seen(row, instance, expected_version)
         if row.assignee != actor:
             if tx.run(sql.CLAIM_TASK, id=row.id, actor=actor).rowcount != 1:
                 fresh, _instance = tx.task_with_instance(row.id)

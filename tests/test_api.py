@@ -386,3 +386,39 @@ def test_unknown_routes_and_methods_answer_in_json(api, platform):
     ("per_page=0", "查询参数 per_page 须为 1 到 2147483647 之间的整数")])
 def test_a_bad_number_is_named_with_what_it_must_be(api, platform, query, message):
     assert api.get("unit", f"/api/tasks?{query}").json["message"] == message
+
+
+def test_a_claim_applies_on_the_version_seen_while_its_task_is_unchanged(api, platform):
+    """签收 over the API: the parallel review moved the instance on; the claim still applies, once."""
+    out = start(platform, "drafter", "policy_measure", {**MEASURE, "kind": "normative"})
+    out = complete(platform, "leader", task_of(out, "leader_approve"), {"decision": "approve"})
+    reviews, seen = {t.element_id: t.id for t in out.new_tasks}, out.version
+    complete(platform, "amr_reviewer", reviews["competition_review"], {"competition_result": "pass"})
+    url = f"/api/tasks/{reviews['legality_review']}/claim"
+    claimed = api.post("justice", url, {}, headers={"If-Match": f'"{seen}"'})
+    assert claimed.status_code == 200 and claimed.json["assignee"] == "justice"
+    assert api.post("justice", url, {"expected_version": seen}).status_code == 200  # mine already: no change
+    before = snapshot(platform)
+    other = api.post("amr_reviewer", url, {})  # not offered to them
+    assert other.status_code in (403, 409) and snapshot(platform) == before
+
+
+def test_a_claim_of_a_task_changed_since_it_was_seen_is_409(api, platform):
+    from sqlalchemy import select
+
+    from workflows.extensions import decide_extension, request_extension
+    from workflows.models import RectificationCase
+
+    out = open_case(platform)
+    rectify, seen = task_of(out, "rectify"), out.version
+    with platform.db.transaction() as session:
+        case_id = session.scalars(select(RectificationCase.id)).one()
+        req = request_extension(platform, session, "unit", case_id, 3, "需协调第三方系统改造")
+    with platform.db.transaction() as session:
+        decide_extension(platform, session, "inspector", req.id, True, "同意")
+    before = snapshot(platform)
+    stale = api.post("unit", f"/api/tasks/{rectify}/claim", {"expected_version": seen})
+    assert stale.status_code == 409 and stale.json["error"] == "StaleVersion" and snapshot(platform) == before
+    refused = api.post("unit", f"/api/tasks/{rectify}/claim", {"note": "我来办"})
+    assert refused.status_code == 400 and snapshot(platform) == before
+    assert api.post("unit", f"/api/tasks/{rectify}/claim").status_code == 200

@@ -17,7 +17,7 @@ from workflows.models import PolicyMeasure, RectificationCase
 from workflows.organisation import require_user, user_names
 from workflows.policy import search_library
 from workflows.rectification import ledger
-from workflows.services import complete_task, instance_for, load_task, start_process
+from workflows.services import claim_task, complete_task, instance_for, load_task, start_process
 
 from .api_auth import api_login_required
 from .event_labels import event_label
@@ -151,6 +151,19 @@ def complete(task_id: int):
     with platform.db.transaction() as session:
         outcome = complete_task(platform, session, g.api_user.username, task_id, body, version)
         payload = outcome_json(outcome)
+    return jsonify(payload)
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@api_login_required
+def claim(task_id: int):
+    """签收: take an offered task as mine (`If-Match` or `expected_version` as for a completion); 200 with it."""
+    platform, body = get_platform(), json_body()
+    version = expected_version(body)
+    if body:
+        raise BadRequest(_("签收不接受其他字段：%(names)s", names="、".join(sorted(body))))
+    with platform.db.transaction() as session:
+        payload = task_json(claim_task(platform, session, g.api_user.username, task_id, version))
     return jsonify(payload)
 
 

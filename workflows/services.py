@@ -119,10 +119,13 @@ def complete_task(platform, session: Session, username: str, task_id, data: dict
     return outcome
 
 
-def claim_task(platform, session: Session, username: str, task_id) -> HumanTask:
-    """Take an offered task. Raises TaskNotFound, PermissionDenied, TaskClaimedByOther, TaskAlreadyDone."""
+def claim_task(platform, session: Session, username: str, task_id, expected_version: int | None = None) -> HumanTask:
+    """Take an offered task, seen at `expected_version` when given.
+
+    Raises TaskNotFound, PermissionDenied, TaskClaimedByOther, TaskAlreadyDone or StaleVersion.
+    """
     user, view = load_task(session, username, task_id)
-    return platform.engine.claim(session, view.task.id, user.username)
+    return platform.engine.claim(session, view.task.id, user.username, expected_version)
 
 
 def instance_for(session: Session, username: str, instance_id: int) -> ProcessInstance:
