@@ -148,15 +148,24 @@ def test_a_script_cannot_leave_values_that_cannot_be_saved(platform):
     assert snapshot(platform) == before
 
 
+MANY_FIELDS = {"type": "object", "properties": {f"part{i}": {"type": "string"} for i in range(40)}}
+
+
 @pytest.mark.parametrize("size", [2 * 1024 * 1024, 20 * 1024 * 1024])
 def test_instance_data_is_capped_whoever_sends_it(platform, size):
-    deploy(platform, scripted_xml())
+    """Through a form (many fields, each within the form's own limit on one string) and straight to the engine."""
+    deploy(platform, scripted_xml(), forms={"prepare": MANY_FIELDS, "review": MANY_FIELDS})
     out = start(platform, "office", "scripted", {})
     before = snapshot(platform)
+    per_field = size // 40
     with pytest.raises(DataTooLarge) as err:
-        complete(platform, "office", task_of(out, "prepare"), {"note": "x" * size})
+        complete(platform, "office", task_of(out, "prepare"), {f"part{i}": "x" * min(per_field, 49_000)
+                                                                for i in range(40)})
     assert err.value.status == 422
     assert err.value.message.startswith("流程数据过大") and "1 MB" in err.value.message
+    assert snapshot(platform) == before
+    with pytest.raises(DataTooLarge), platform.db.transaction() as session:
+        platform.engine.complete(session, task_of(out, "prepare"), "office", {"note": "x" * size})
     assert snapshot(platform) == before
 
 
