@@ -126,7 +126,7 @@ def _follow_new_version(session: Session, instance: ProcessInstance, workflow, a
     """
     for task in ready_user_tasks(workflow):
         spec = task.task_spec
-        who = assigner(spec.lane, spec.bpmn_id, instance.process_key, task.data)
+        who = assigner(session, spec.lane, spec.bpmn_id, instance.process_key, task.data)
         row = session.scalars(select(HumanTask).where(HumanTask.task_guid == str(task.id),
                                                       HumanTask.status == OPEN)).first()
         if row is None:

@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
 
 from . import statements as sql
 from . import store
@@ -30,11 +31,12 @@ class Assignment:
     title: str | None = None
 
 
-# (lane, element_id, process_key, instance data) -> Assignment
-Assigner = Callable[[str | None, str, str, dict], Assignment]
+# (the action's session, lane, element_id, process_key, instance data) -> Assignment; the session lets
+# the caller's rule read its own tables in the action's transaction.
+Assigner = Callable[[Session, str | None, str, str, dict], Assignment]
 
 
-def no_assignment(lane, element_id, process_key, data) -> Assignment:
+def no_assignment(session, lane, element_id, process_key, data) -> Assignment:
     return Assignment(role=lane)
 
 
@@ -131,7 +133,7 @@ def sync_human_tasks(tx: Tx, instance, workflow, assigner: Assigner, now, actor:
         if guid in known:
             continue
         spec = task.task_spec
-        who = assigner(spec.lane, spec.bpmn_id, instance.process_key, task.data)
+        who = assigner(tx.session, spec.lane, spec.bpmn_id, instance.process_key, task.data)
         values = {
             "instance_id": instance.id, "process_key": instance.process_key, "task_guid": guid,
             "element_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane,

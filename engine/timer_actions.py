@@ -73,7 +73,7 @@ class TimerActions:
         tx.run(sql.SET_INSTANCE_DATA, id=instance.id, data=merged)
         instance.data = merged
         tx.in_step(ProcessInstance, instance.id, {"data": merged})
-        due = parse_instant(self.assigner(row.lane, row.element_id, row.process_key, task.data).due_at)
+        due = parse_instant(self.assigner(session, row.lane, row.element_id, row.process_key, task.data).due_at)
         if due is not None:
             tx.run(sql.MOVE_TASK_DUE, id=row.id, due=due, version=instance.version)
             tx.in_step(HumanTask, row.id, {"due_at": due, "changed_in_version": instance.version})

@@ -185,19 +185,18 @@ def user_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(User.username, User.name)).all())
 
 
-def offered_to_active(db, assigner):
-    """`assigner`, except that a task meant for a person who has left goes to their unit's pool.
+def offered_to_active(assigner):
+    """`assigner` (of lane, element, process and data), as the engine's assigner: a task meant for a
+    person who has left goes to their unit's pool.
 
     Instance data names people (the drafter a measure returns to, a case's inspector); a person
-    deactivated since must not be offered new work. Reads through its own session: the person's
-    state was committed before the action that opens the task.
+    deactivated since must not be offered new work. Reads in the action's own transaction.
     """
 
-    def assign(lane, element_id, process_key, data) -> Assignment:
+    def assign(session, lane, element_id, process_key, data) -> Assignment:
         who = assigner(lane, element_id, process_key, data)
         if who.user:
-            with db.reading() as session:
-                row = session.execute(select(User.active, User.unit_code).where(User.username == who.user)).first()
+            row = session.execute(select(User.active, User.unit_code).where(User.username == who.user)).first()
             if row is not None and not row.active:
                 return replace(who, user=None, unit=row.unit_code)
         return who

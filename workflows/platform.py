@@ -31,7 +31,7 @@ class Platform:
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self.db = Database(url)
         self.clock = clock
-        self.engine = Engine(self.db, assigner=offered_to_active(self.db, assign_lane), clock=clock)
+        self.engine = Engine(self.db, assigner=offered_to_active(assign_lane), clock=clock)
         self.engine.checks.extend([check_lanes, check_forms])
 
     def at(self, clock) -> "Platform":
