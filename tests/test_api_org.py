@@ -1,11 +1,13 @@
 """The organisation JSON API: bearer tokens, admins only, errors by field, handovers, the workbook."""
 
+import re
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
 
 from web import create_app
+from workflows.org_admin.world import load
 from workflows.organisation import require_user
 from workflows.services import claim_task
 from workflows.tokens import issue_token
@@ -145,3 +147,70 @@ def test_the_workbook_over_the_api_previews_then_imports(api):
     assert done.status_code == 200 and done.json["added"][0]["key"] == "new1"
     assert api("GET", "/api/org/people/new1").json["name"] == "新人"
     assert api("POST", "/api/org/import", data={}).status_code == 422
+
+
+def org_state(platform):
+    with platform.db.reading() as session:
+        return load(session)
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("POST", "/api/org/units", {"code": "x1", "name": True, "kind": "bureau"}, "name"),
+    ("POST", "/api/org/units", {"code": 15, "name": "十五局", "kind": "bureau"}, "code"),
+    ("POST", "/api/org/units", {"code": "x1", "name": "某局", "kind": ["bureau"]}, "kind"),
+    ("POST", "/api/org/units", {"code": "x1", "name": "某局", "kind": "bureau", "active": "false"}, "active"),
+    ("POST", "/api/org/units", {"code": "x1", "name": "某局", "kind": "bureau", "sort_order": "15"}, "sort_order"),
+    ("POST", "/api/org/units", {"code": "x1", "name": "某局", "kind": "bureau", "sort_order": 1.5}, "sort_order"),
+    ("POST", "/api/org/units", {"code": "x1", "name": "某局", "kind": "bureau", "colour": "red"}, "colour"),
+    ("PATCH", "/api/org/units/gov_data", {"name": 1}, "name"),
+    ("PATCH", "/api/org/units/gov_data", {"active": 0}, "active"),
+    ("PATCH", "/api/org/units/gov_data", {"code": "tax"}, "code"),
+    ("PATCH", "/api/org/units/gov_data", {"kind_label": "国企"}, "kind_label"),
+    ("POST", "/api/org/groups", {"code": "g1", "name": "某组", "kind": "thematic", "lead_unit": "tax",
+                                 "members": "tax"}, "members"),
+    ("PATCH", "/api/org/groups/start_business", {"members": ["tax", 5]}, "members"),
+    ("PATCH", "/api/org/groups/start_business", {"leader": False}, "leader"),
+    ("POST", "/api/org/people", {"login": "p1", "name": "某人", "unit": "tax", "roles": "unit_staff"}, "roles"),
+    ("POST", "/api/org/people", {"login": "p1", "name": "某人", "unit": "tax", "password": 12345678}, "password"),
+    ("POST", "/api/org/people", {"login": "p1", "name": {}, "unit": "tax"}, "name"),
+    ("PATCH", "/api/org/people/unit", {"phone": 13900001111}, "phone"),
+    ("PATCH", "/api/org/people/unit", {"member_of": None}, "member_of"),
+    ("PATCH", "/api/org/people/unit", {"username": "someone"}, "username"),
+    ("POST", "/api/org/people/unit2/rename", {"login": None}, "login"),
+    ("POST", "/api/org/people/unit2/rename", {"login": "liuyang", "force": True}, "force"),
+    ("POST", "/api/org/people/unit2/move", {"unit": "finance", "default": ["pool"]}, "default"),
+    ("POST", "/api/org/people/unit2/move", {"unit": "finance", "handovers": ["pool"]}, "handovers"),
+    ("POST", "/api/org/people/unit2/deactivate", {"default": "pool", "reason": "调离"}, "reason"),
+    ("POST", "/api/org/people/unit2/activate", {"active": True}, "active"),
+    ("DELETE", "/api/org/people/unit2", {"force": True}, "force"),
+])
+def test_a_json_field_of_the_wrong_type_or_that_no_one_reads_is_422_and_changes_nothing(api, method, path, body,
+                                                                                          field):
+    before = snapshot(api.platform), org_state(api.platform)
+    response = api(method, path, json=body)
+    assert response.status_code == 422, response.json
+    assert response.json["error"] == "OrgInvalid" and field in response.json["errors"]
+    assert re.search("[\u4e00-\u9fff]", response.json["errors"][field])
+    assert (snapshot(api.platform), org_state(api.platform)) == before
+
+
+def test_a_change_must_change_something(api):
+    before = org_state(api.platform)
+    for path, body in (("/api/org/units/gov_data", {}), ("/api/org/units/gov_data", {"code": "gov_data"}),
+                       ("/api/org/groups/start_business", {}), ("/api/org/people/unit", {}),
+                       ("/api/org/people/unit", {"username": "unit", "leads": []})):
+        response = api("PATCH", path, json=body)
+        assert response.status_code == 422 and "没有要修改的字段" in response.json["message"], (path, body)
+        response = api("PATCH", path)
+        assert response.status_code == 422, path
+    assert org_state(api.platform) == before
+
+
+def test_null_clears_an_optional_field_and_a_record_sent_back_unchanged_is_taken(api):
+    unit = api("GET", "/api/org/units/gov_data").json
+    assert api("PATCH", "/api/org/units/gov_data", json={**unit, "short_name": "政数局"}).status_code == 200
+    cleared = api("PATCH", "/api/org/units/gov_data", json={"short_name": None})
+    assert cleared.status_code == 200 and cleared.json["short_name"] is None
+    person = api("GET", "/api/org/people/unit").json
+    changed = api("PATCH", "/api/org/people/unit", json={**person, "phone": "13900001111"})
+    assert changed.status_code == 200 and changed.json["phone"] == "13900001111"

@@ -3,7 +3,8 @@
 Bearer tokens as for the rest of /api. People are named by their permanent `username` in paths
 and fields (`login` is what they sign in with). Errors: 401 no token, 403 not an organisation
 admin, 404 unknown, 409 a task changed meanwhile, 422 with `errors` by field (or, for an import,
-by sheet, row and column).
+by sheet, row and column). Fields are of one JSON type each (text, null to clear an optional one,
+true/false, whole numbers, lists of text); a field of another type or one no route reads is a 422.
 """
 
 from functools import wraps
@@ -12,6 +13,7 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from engine.clock import as_utc
 from workflows.org_admin import groups, leaving, people, units, workbook, workbook_import
+from workflows.org_admin import json_fields as shape
 from workflows.org_admin.access import may_administer
 from workflows.org_admin.handover import held_tasks
 from workflows.org_admin.workbook_import import MAX_BYTES, ImportRefused
@@ -73,7 +75,7 @@ def unit_list():
 @api_org_admin_required
 def unit_create():
     """Add a unit: code, name, kind, optional short_name, head (username), sort_order, active; 201."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.UNIT, units.LABELS)
     with platform.db.transaction() as session:
         spec = units.create_unit(platform, session, g.api_user.username, body)
     return _created(units.unit_json(spec), url_for("api_org.unit_get", code=spec.code))
@@ -90,10 +92,11 @@ def unit_get(code: str):
 @bp.patch("/units/<code>")
 @api_org_admin_required
 def unit_update(code: str):
-    """Change the fields the body gives (`active: false` deactivates the unit)."""
+    """Change the fields the body gives (`active: false` deactivates the unit); at least one."""
     platform, body = get_platform(), json_body()
-    body.pop("code", None)
     with platform.db.transaction() as session:
+        body = shape.checked(body, shape.UNIT_CHANGE, units.LABELS, units.unit_json(units.get_unit(session, code)),
+                             changing=True)
         spec = units.update_unit(platform, session, g.api_user.username, code, body)
     return jsonify(units.unit_json(spec))
 
@@ -116,7 +119,7 @@ def group_list():
 @api_org_admin_required
 def group_create():
     """Add a group: code, name, kind, lead_unit, members (unit codes), optional leader (username); 201."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.GROUP, groups.LABELS)
     with platform.db.transaction() as session:
         spec = groups.create_group(platform, session, g.api_user.username, body)
     return _created(groups.group_json(spec, spec.members), url_for("api_org.group_get", code=spec.code))
@@ -134,10 +137,11 @@ def group_get(code: str):
 @bp.patch("/groups/<code>")
 @api_org_admin_required
 def group_update(code: str):
-    """Change the fields the body gives."""
+    """Change the fields the body gives; at least one."""
     platform, body = get_platform(), json_body()
-    body.pop("code", None)
     with platform.db.transaction() as session:
+        shown = groups.group_json(*groups.get_group(session, code))
+        body = shape.checked(body, shape.GROUP_CHANGE, groups.LABELS, shown, changing=True)
         spec = groups.update_group(platform, session, g.api_user.username, code, body)
     return jsonify(groups.group_json(spec, spec.members))
 
@@ -164,7 +168,7 @@ def _person(session, username: str) -> dict:
 @api_org_admin_required
 def person_create():
     """Add a person: login, name, unit, optional phone, email, roles, member_of, password; 201."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.NEW_PERSON, people.LABELS)
     with platform.db.transaction() as session:
         spec = people.create_person(platform, session, g.api_user.username, body)
         payload = _person(session, spec.username)
@@ -182,9 +186,10 @@ def person_get(username: str):
 @bp.patch("/people/<username>")
 @api_org_admin_required
 def person_update(username: str):
-    """Change name, phone, email, roles, member_of (unit, login and state have their own actions)."""
+    """Change name, phone, email, roles, member_of (unit, login and state have their own actions); at least one."""
     platform, body = get_platform(), json_body()
     with platform.db.transaction() as session:
+        body = shape.checked(body, shape.PERSON, people.LABELS, _person(session, username), changing=True)
         people.update_person(platform, session, g.api_user.username, username, body)
         payload = _person(session, username)
     return jsonify(payload)
@@ -195,6 +200,7 @@ def person_update(username: str):
 def person_delete(username: str):
     """Delete a person who left no trace (422 naming the traces otherwise: deactivate them instead)."""
     platform = get_platform()
+    shape.checked(json_body(), shape.NOTHING, people.LABELS)
     with platform.db.transaction() as session:
         people.delete_person(platform, session, g.api_user.username, username)
     return Response(status=204)
@@ -204,7 +210,7 @@ def person_delete(username: str):
 @api_org_admin_required
 def person_rename(username: str):
     """Body `{"login": …}`: the new sign-in name; the old one and the person's API tokens stop working."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.RENAME, people.LABELS)
     with platform.db.transaction() as session:
         people.rename_person(platform, session, g.api_user.username, username, body.get("login"))
         payload = _person(session, username)
@@ -216,6 +222,7 @@ def person_rename(username: str):
 def person_activate(username: str):
     """Reactivate a person."""
     platform = get_platform()
+    shape.checked(json_body(), shape.NOTHING, people.LABELS)
     with platform.db.transaction() as session:
         people.activate_person(platform, session, g.api_user.username, username)
         payload = _person(session, username)
@@ -241,17 +248,14 @@ def person_tasks(username: str):
 
 
 def _plan(body: dict) -> leaving.Plan:
-    handovers = body.get("handovers") or {}
-    if not isinstance(handovers, dict):
-        handovers = {"handovers": handovers}  # read_plan names it as unreadable
-    return leaving.read_plan(handovers, body.get("default"))
+    return leaving.read_plan(body.get("handovers") or {}, body.get("default"))
 
 
 @bp.post("/people/<username>/deactivate")
 @api_org_admin_required
 def person_deactivate(username: str):
     """停用 with handover. Body: `handovers` {task id: "pool" | username}, `default` for the rest (pool)."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.DEACTIVATE, people.LABELS)
     plan = _plan(body)
     with platform.db.transaction() as session:
         done = leaving.deactivate_person(platform, session, g.api_user.username, username, plan)
@@ -263,7 +267,7 @@ def person_deactivate(username: str):
 @api_org_admin_required
 def person_move(username: str):
     """调动 with handover. Body: `unit`, `handovers` {task id: "pool" | "keep" | username}, `default`."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.MOVE, people.LABELS)
     plan = _plan(body)
     with platform.db.transaction() as session:
         done = leaving.move_person(platform, session, g.api_user.username, username, body.get("unit"), plan)
