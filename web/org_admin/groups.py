@@ -11,7 +11,7 @@ from workflows.org_admin.edits import OrgInvalid
 from workflows.organisation import GROUP_KINDS, unit_names, user_names
 
 from ..platform import get_platform
-from .common import active_arg, form_values, org_admin_required, page_args, text_arg
+from .common import active_arg, form_values, org_admin_required, page_args, posted_active, text_arg
 
 bp = Blueprint("org_groups", __name__, url_prefix="/admin/org/groups")
 
@@ -90,7 +90,7 @@ def edit(code: str):
 @org_admin_required
 def set_active(code: str):
     """停用 or 启用 a group."""
-    active = request.form.get("active") == "1"
+    active = posted_active()
     platform = get_platform()
     try:
         with platform.db.transaction() as session:

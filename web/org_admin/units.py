@@ -10,7 +10,7 @@ from workflows.org_admin.people import PersonFilter, list_people
 from workflows.organisation import UNIT_KINDS, user_names
 
 from ..platform import get_platform
-from .common import active_arg, form_values, org_admin_required, page_args, text_arg
+from .common import active_arg, form_values, org_admin_required, page_args, posted_active, text_arg
 
 bp = Blueprint("org_units", __name__, url_prefix="/admin/org/units")
 
@@ -79,7 +79,7 @@ def edit(code: str):
 @org_admin_required
 def set_active(code: str):
     """停用 (refused while people or groups still depend on it) or 启用 a unit."""
-    active = request.form.get("active") == "1"
+    active = posted_active()
     platform = get_platform()
     try:
         with platform.db.transaction() as session:

@@ -91,9 +91,12 @@ def number(value, default: int = 0) -> int:
         return default
     if isinstance(value, bool):
         raise FieldError("须为整数")
-    try:
-        result = int(value) if not isinstance(value, float) or value.is_integer() else None
-    except (TypeError, ValueError):
+    if isinstance(value, str):  # ASCII digits only: Python's int() also reads "１", "1_0" and "+1"
+        clean = value.strip()
+        result = int(clean) if clean.isascii() and clean.isdigit() else None
+    elif isinstance(value, int) or isinstance(value, float) and value.is_integer():
+        result = int(value)
+    else:
         result = None
     if result is None or not 0 <= result <= MAX_SORT:
         raise FieldError(f"须为 0 到 {MAX_SORT} 之间的整数")
