@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from web import create_app
+from workflows.org_admin import workbook
 from workflows.org_admin.world import load
 from workflows.organisation import require_user
 from workflows.services import claim_task
@@ -214,3 +215,23 @@ def test_null_clears_an_optional_field_and_a_record_sent_back_unchanged_is_taken
     person = api("GET", "/api/org/people/unit").json
     changed = api("PATCH", "/api/org/people/unit", json={**person, "phone": "13900001111"})
     assert changed.status_code == 200 and changed.json["phone"] == "13900001111"
+
+
+def test_a_misspelt_switch_in_the_query_is_refused_never_taken_as_its_default(api):
+    with api.platform.db.reading() as session:
+        book = load_workbook(BytesIO(workbook.export_workbook(session)))
+    book["人员"].append(["new1", "新人", "gov_data", None, None, "单位工作人员", None, "启用"])
+    out = BytesIO()
+    book.save(out)
+    before = org_state(api.platform)
+    for value in ("on", "ja", "2", "是", "dry"):
+        response = api("POST", f"/api/org/import?dry_run={value}", data={"file": (BytesIO(out.getvalue()), "o.xlsx")})
+        assert response.status_code == 400 and "dry_run" in response.json["message"], value
+    assert org_state(api.platform) == before
+    for path in ("/api/org/units?active=yes!", "/api/org/groups?active=2", "/api/org/people?active=maybe",
+                 "/api/org/people/unit/tasks?for=moving"):
+        response = api("GET", path)
+        assert response.status_code == 400 and re.search("[\u4e00-\u9fff]", response.json["message"]), path
+    assert api("GET", "/api/org/units?active=0").json["total"] == 0
+    assert api("POST", "/api/org/import?dry_run=yes",
+               data={"file": (BytesIO(out.getvalue()), "o.xlsx")}).json["counts"]["added"] == 1

@@ -12,6 +12,7 @@ from functools import wraps
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from engine.clock import as_utc
+from workflows.errors import BadRequest
 from workflows.org_admin import groups, leaving, people, units, workbook, workbook_import
 from workflows.org_admin import json_fields as shape
 from workflows.org_admin.access import may_administer
@@ -24,6 +25,7 @@ from .platform import get_platform
 
 bp = Blueprint("api_org", __name__, url_prefix="/api/org")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+YES_NO = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 def api_org_admin_required(view):
@@ -39,8 +41,19 @@ def api_org_admin_required(view):
     return wrapper
 
 
+def _yes_no(name: str) -> bool | None:
+    """`?name=1|true|yes` or `0|false|no`; None when absent or blank. Raises BadRequest for anything else,
+    so that a misspelt `dry_run` never writes and a misspelt filter never lists everything."""
+    value = request.args.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value not in YES_NO:
+        raise BadRequest(f"查询参数 {name} 须为 1 或 0（true/false）")
+    return YES_NO[value]
+
+
 def _active() -> bool | None:
-    return {"1": True, "true": True, "0": False, "false": False}.get(request.args.get("active", "").lower())
+    return _yes_no("active")
 
 
 def _arg(name: str) -> str | None:
@@ -239,8 +252,12 @@ def _task_json(task, default: str) -> dict:
 @bp.get("/people/<username>/tasks")
 @api_org_admin_required
 def person_tasks(username: str):
-    """The open tasks the person claimed or was offered personally, each with its default handover."""
-    leaving_ = request.args.get("for") != "move"
+    """The open tasks the person claimed or was offered personally, each with its default handover
+    when they leave (`?for=leave`, the default) or move (`?for=move`)."""
+    purpose = request.args.get("for", "leave")
+    if purpose not in ("leave", "move"):
+        raise BadRequest("查询参数 for 须为 leave（停用）或 move（调动）")
+    leaving_ = purpose == "leave"
     with get_platform().db.reading() as session:
         view = leaving.departure(session, g.api_user.username, username, leaving_)
         return jsonify({"tasks": [_task_json(t, view.defaults[t.id]) for t in view.tasks],
@@ -319,7 +336,7 @@ def import_():
     data = upload.read(MAX_BYTES + 1) if upload is not None else b""
     platform = get_platform()
     try:
-        if request.args.get("dry_run") in ("1", "true", "yes"):
+        if _yes_no("dry_run"):
             with platform.db.reading() as session:
                 plan = workbook_import.plan_import(session, g.api_user.username, data)
             return jsonify(_plan_json(plan)), 422 if plan.errors else 200
