@@ -235,3 +235,18 @@ def test_a_misspelt_switch_in_the_query_is_refused_never_taken_as_its_default(ap
     assert api("GET", "/api/org/units?active=0").json["total"] == 0
     assert api("POST", "/api/org/import?dry_run=yes",
                data={"file": (BytesIO(out.getvalue()), "o.xlsx")}).json["counts"]["added"] == 1
+
+
+def test_a_handover_for_a_task_the_person_does_not_hold_is_refused_not_dropped(api):
+    rectify = task_of(start(api.platform, "inspector", "rectification", CASE), "rectify")
+    with api.platform.db.transaction() as session:
+        claim_task(api.platform, session, "unit", rectify)
+    before = snapshot(api.platform), org_state(api.platform)
+    # A mistyped id, an id past what the database holds, and ids written other than in ASCII digits: the task
+    # meant would silently go to the default (here kept by a person who leaves: refused; pool: taken).
+    for key in (str(rectify + 1), "2147483648", "9" * 5000, "１", "1_0", "+1", f"task-{rectify}x"):
+        response = api("POST", "/api/org/people/unit/deactivate", json={"handovers": {key: "unit_head"}})
+        assert response.status_code == 422 and "handovers" in response.json["errors"], key
+    assert (snapshot(api.platform), org_state(api.platform)) == before
+    done = api("POST", "/api/org/people/unit/deactivate", json={"handovers": {f"task-{rectify}": "unit_head"}})
+    assert done.status_code == 200 and done.json["handed_over"][0]["to"] == "unit_head"

@@ -93,7 +93,7 @@ def number(value, default: int = 0) -> int:
         raise FieldError("须为整数")
     if isinstance(value, str):  # ASCII digits only: Python's int() also reads "１", "1_0" and "+1"
         clean = value.strip()
-        result = int(clean) if clean.isascii() and clean.isdigit() else None
+        result = int(clean) if clean.isascii() and clean.isdigit() and len(clean) <= 12 else None
     elif isinstance(value, int) or isinstance(value, float) and value.is_integer():
         result = int(value)
     else:
