@@ -250,3 +250,19 @@ def test_a_handover_for_a_task_the_person_does_not_hold_is_refused_not_dropped(a
     assert (snapshot(api.platform), org_state(api.platform)) == before
     done = api("POST", "/api/org/people/unit/deactivate", json={"handovers": {f"task-{rectify}": "unit_head"}})
     assert done.status_code == 200 and done.json["handed_over"][0]["to"] == "unit_head"
+
+
+def test_over_long_values_are_refused_and_a_refusal_never_echoes_a_whole_list(api):
+    person = {"login": "p1", "name": "某人", "unit": "tax"}
+    before = org_state(api.platform)
+    response = api("POST", "/api/org/people", json={**person, "password": "Aa1!" * 33})
+    assert response.status_code == 422 and "不能超过 128 位" in response.json["errors"]["password"]
+    response = api("POST", "/api/org/people", json={**person, "roles": ["unit_staff"] * 501})
+    assert response.status_code == 422 and "最多 500 项" in response.json["errors"]["roles"]
+    response = api("POST", "/api/org/people", json={**person, "member_of": [f"g{n:03}" for n in range(300)]})
+    assert response.status_code == 422 and "等 300 项" in response.json["errors"]["member_of"]
+    assert len(response.get_data()) < 2000
+    response = api("POST", "/api/org/groups", json={"code": "g1", "name": "某组", "kind": "thematic", "lead_unit": "tax",
+                                                    "members": ["tax"] + [f"u{n:03}" for n in range(300)]})
+    assert response.status_code == 422 and "等 300 项" in response.json["errors"]["members"]
+    assert org_state(api.platform) == before
