@@ -1,6 +1,7 @@
 """The organisation JSON API: bearer tokens, admins only, errors by field, handovers, the workbook."""
 
 import re
+import zipfile
 from io import BytesIO
 
 import pytest
@@ -16,8 +17,7 @@ from workflows.tokens import issue_token
 from .helpers import CASE, snapshot, start, task_of
 
 
-@pytest.fixture
-def api(platform):
+def api_of(platform):
     app = create_app({"PLATFORM": platform, "SECRET_KEY": "api-org", "TESTING": True})
     tokens = {}
 
@@ -30,6 +30,16 @@ def api(platform):
 
     call.platform = platform
     return call
+
+
+@pytest.fixture
+def api(platform):
+    return api_of(platform)
+
+
+@pytest.fixture
+def sqlite_api(sqlite_platform):  # for what does not depend on the database
+    return api_of(sqlite_platform)
 
 
 ROUTES = [("GET", "/api/org/units"), ("POST", "/api/org/units"), ("GET", "/api/org/units/gov_data"),
@@ -155,7 +165,7 @@ def org_state(platform):
         return load(session)
 
 
-@pytest.mark.parametrize("method, path, body, field", [
+WRONG_FIELDS = [  # (method, path, body, the field refused)
     ("POST", "/api/org/units", {"code": "x1", "name": True, "kind": "bureau"}, "name"),
     ("POST", "/api/org/units", {"code": 15, "name": "十五局", "kind": "bureau"}, "code"),
     ("POST", "/api/org/units", {"code": "x1", "name": "某局", "kind": ["bureau"]}, "kind"),
@@ -184,14 +194,16 @@ def org_state(platform):
     ("POST", "/api/org/people/unit2/deactivate", {"default": "pool", "reason": "调离"}, "reason"),
     ("POST", "/api/org/people/unit2/activate", {"active": True}, "active"),
     ("DELETE", "/api/org/people/unit2", {"force": True}, "force"),
-])
-def test_a_json_field_of_the_wrong_type_or_that_no_one_reads_is_422_and_changes_nothing(api, method, path, body,
-                                                                                          field):
+]
+
+
+def test_a_json_field_of_the_wrong_type_or_that_no_one_reads_is_422_and_changes_nothing(api):
     before = snapshot(api.platform), org_state(api.platform)
-    response = api(method, path, json=body)
-    assert response.status_code == 422, response.json
-    assert response.json["error"] == "OrgInvalid" and field in response.json["errors"]
-    assert re.search("[\u4e00-\u9fff]", response.json["errors"][field])
+    for method, path, body, field in WRONG_FIELDS:
+        response = api(method, path, json=body)
+        assert response.status_code == 422, (method, path, body, response.json)
+        assert response.json["error"] == "OrgInvalid" and field in response.json["errors"], (path, body)
+        assert re.search("[\u4e00-\u9fff]", response.json["errors"][field])
     assert (snapshot(api.platform), org_state(api.platform)) == before
 
 
@@ -262,7 +274,43 @@ def test_over_long_values_are_refused_and_a_refusal_never_echoes_a_whole_list(ap
     response = api("POST", "/api/org/people", json={**person, "member_of": [f"g{n:03}" for n in range(300)]})
     assert response.status_code == 422 and "等 300 项" in response.json["errors"]["member_of"]
     assert len(response.get_data()) < 2000
-    response = api("POST", "/api/org/groups", json={"code": "g1", "name": "某组", "kind": "thematic", "lead_unit": "tax",
-                                                    "members": ["tax"] + [f"u{n:03}" for n in range(300)]})
+    group = {"code": "g1", "name": "某组", "kind": "thematic", "lead_unit": "tax"}
+    response = api("POST", "/api/org/groups", json={**group, "members": ["tax"] + [f"u{n:03}" for n in range(300)]})
     assert response.status_code == 422 and "等 300 项" in response.json["errors"]["members"]
+    assert org_state(api.platform) == before
+
+
+def _crafted(good: bytes, part: str, change) -> bytes:
+    """The workbook `good` with one part's XML changed as a hand-made file could have it."""
+    source, out = zipfile.ZipFile(BytesIO(good)), BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            archive.writestr(item.filename, change(data) if item.filename == part else data)
+    return out.getvalue()
+
+
+CRAFTED = {  # openpyxl raises ParseError, ValueError, XMLSyntaxError and TypeError on these
+    "a control character": ("xl/worksheets/sheet2.xml", lambda d: d.replace(b"<t>", b"<t>&#1;", 1)),
+    "a number cell holding text": ("xl/worksheets/sheet2.xml", lambda d: re.sub(
+        rb'<c r="A2"[^>]*>.*?</c>', b'<c r="A2" t="n"><v>abc</v></c>', d, count=1)),
+    "a cell past the last column": ("xl/worksheets/sheet2.xml", lambda d: d.replace(b'<c r="A2"', b'<c r="ZZZZ2"', 1)),
+    "styles cut short": ("xl/styles.xml", lambda d: d[: len(d) // 2]),
+    "a sheet without a name": ("xl/workbook.xml", lambda d: d.replace(b"<sheets>", b"<sheets><sheet/>")),
+    "65 MB once unpacked": ("xl/worksheets/sheet2.xml", lambda d: d.replace(b"</sheetData>",
+                                                                           b" " * (65 << 20) + b"</sheetData>")),
+}
+
+
+@pytest.mark.parametrize("label", CRAFTED)
+def test_a_crafted_workbook_is_refused_in_chinese_never_a_500(sqlite_api, label):
+    api = sqlite_api
+    with api.platform.db.reading() as session:
+        good = workbook.export_workbook(session)
+    data = _crafted(good, *CRAFTED[label])
+    before = org_state(api.platform)
+    for query in ("?dry_run=1", ""):
+        response = api("POST", f"/api/org/import{query}", data={"file": (BytesIO(data), "o.xlsx")})
+        assert response.status_code == 422 and response.json["error"] == "ImportRefused", response.json
+        assert "无法读取" in response.json["message"] or "解压后过大" in response.json["message"]
     assert org_state(api.platform) == before
