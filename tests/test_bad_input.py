@@ -59,6 +59,7 @@ class Route:
     base: dict | None = None  # a valid body (for "multipart", files are (name, bytes) tuples)
     numbers: tuple[str, ...] = ()  # body fields that take whole numbers
     nullable: tuple[str, ...] = ()  # JSON text fields where null is a value (it clears the field)
+    typed: bool = False  # the view also checks the JSON type of its flags, lists and objects, and knows its fields
 
 
 def _ids(key):
@@ -115,41 +116,43 @@ ROUTES = {
     "api_definitions.index": Route("admin"),
     "api_definitions.versions": Route("admin", {"key": "rectification"}),
     # The organisation admin: each record the World made for the route (bi_…), so that its valid
-    # request applies once in VALID_ORDER; optional text fields take null to clear them.
+    # request applies once in VALID_ORDER; optional text fields take null to clear them, and the API
+    # checks the type of every field (typed).
     "api_org.unit_list": Route("admin"),
     "api_org.unit_create": Route("admin", body="json", base={
         "code": "bi_api_unit", "name": "坏输入接口局", "kind": "bureau", "short_name": "接口局", "head": None,
-        "sort_order": 7, "active": True}, numbers=("sort_order",), nullable=("short_name",)),
+        "sort_order": 7, "active": True}, numbers=("sort_order",), nullable=("short_name",), typed=True),
     "api_org.unit_get": Route("admin", {"code": _ids("org_unit")}),
     "api_org.unit_update": Route("admin", {"code": _ids("org_unit")}, "json", {
         "name": "坏输入测试局", "short_name": "测试局", "kind": "区直部门", "head": "bi_person", "sort_order": 9,
-        "active": True}, ("sort_order",), nullable=("short_name", "head")),
+        "active": True}, ("sort_order",), nullable=("short_name", "head"), typed=True),
     "api_org.group_list": Route("admin"),
     "api_org.group_create": Route("admin", body="json", base={
         "code": "bi_api_group", "name": "坏输入接口组", "kind": "thematic", "lead_unit": "bi_unit",
         "members": ["bi_unit", "finance"], "leader": "bi_person", "sort_order": 3, "active": True},
-        numbers=("sort_order",), nullable=("leader",)),
+        numbers=("sort_order",), nullable=("leader",), typed=True),
     "api_org.group_get": Route("admin", {"code": _ids("org_group")}),
     "api_org.group_update": Route("admin", {"code": _ids("org_group")}, "json", {
         "name": "坏输入测试组", "kind": "专题组", "lead_unit": "bi_unit", "members": ["bi_unit"], "leader": None,
-        "sort_order": 4, "active": True}, ("sort_order",)),
+        "sort_order": 4, "active": True}, ("sort_order",), typed=True),
     "api_org.person_list": Route("admin"),
     "api_org.person_create": Route("admin", body="json", base={
         "login": "bi_api_new", "name": "接口新人", "unit": "bi_unit", "phone": "13900001111", "email": "xin@example.cn",
         "roles": ["unit_staff"], "member_of": ["bi_group"], "password": "Newcomer2026"},
-        nullable=("phone", "email", "password")),
+        nullable=("phone", "email", "password"), typed=True),
     "api_org.person_get": Route("admin", {"username": _ids("org_person")}),
     "api_org.person_update": Route("admin", {"username": _ids("org_person")}, "json", {
         "name": "坏输入测试员", "phone": "13900002222", "email": "ce@example.cn", "roles": ["unit_staff"],
-        "member_of": ["bi_group"]}, nullable=("phone", "email")),
-    "api_org.person_delete": Route("admin", {"username": "bi_delete"}, "json", {}),
-    "api_org.person_rename": Route("admin", {"username": "bi_rename"}, "json", {"login": "bi_renamed"}),
-    "api_org.person_activate": Route("admin", {"username": "bi_inactive"}, "json", {}),
+        "member_of": ["bi_group"]}, nullable=("phone", "email"), typed=True),
+    "api_org.person_delete": Route("admin", {"username": "bi_delete"}, "json", {}, typed=True),
+    "api_org.person_rename": Route("admin", {"username": "bi_rename"}, "json", {"login": "bi_renamed"}, typed=True),
+    "api_org.person_activate": Route("admin", {"username": "bi_inactive"}, "json", {}, typed=True),
     "api_org.person_tasks": Route("admin", {"username": _ids("org_person")}),
     "api_org.person_deactivate": Route("admin", {"username": "bi_leaver"}, "json",
-                                       {"handovers": {}, "default": "pool"}, nullable=("default",)),
+                                       {"handovers": {}, "default": "pool"}, nullable=("default",), typed=True),
     "api_org.person_move": Route("admin", {"username": "bi_mover"}, "json",
-                                 {"unit": "finance", "handovers": {}, "default": "keep"}, nullable=("default",)),
+                                 {"unit": "finance", "handovers": {}, "default": "keep"}, nullable=("default",),
+                                 typed=True),
     "api_org.export": Route("admin"),
     "api_org.template": Route("admin"),
     "api_org.import_": Route("admin", body="multipart", base={"file": ("组织机构.xlsx", b"")}),  # World fills in
@@ -517,7 +520,7 @@ def test_the_whole_table_reaches_one_route_of_each_shape(world, endpoint):
 # --- bodies on every route that takes one --------------------------------------------------------------
 
 
-def _json_bodies(base: dict, numbers: tuple[str, ...], nullable: tuple[str, ...] = ()):
+def _json_bodies(base: dict, numbers: tuple[str, ...], nullable: tuple[str, ...] = (), typed: bool = False):
     """(label, raw body, content type, whether the view itself must refuse it) for JSON routes, each a
     valid body with one thing wrong."""
     fields = list(base) or ["x"]
@@ -542,6 +545,15 @@ def _json_bodies(base: dict, numbers: tuple[str, ...], nullable: tuple[str, ...]
         for value in ("true", "1", "[]", "{}") + (() if name in nullable else ("null",)):
             body = json.dumps({**base, name: "__V__"}).replace('"__V__"', value).encode()
             yield f"{name}={value[:12]}", body, "application/json", True
+    for name, value in base.items() if typed else ():  # flags, lists and objects given other types
+        wrong = (('"true"', "1", "null", "[]") if isinstance(value, bool) else
+                 ('"a"', "[1]", "[null]", '[["a"]]', "{}", "true", "null") if isinstance(value, list) else
+                 ('"a"', "[]", "1", "null", '{"1": 1}') if isinstance(value, dict) else ())
+        for raw in wrong:
+            body = json.dumps({**base, name: "__V__"}).replace('"__V__"', raw).encode()
+            yield f"{name}={raw}", body, "application/json", True
+    if typed:
+        yield "unknown field", json.dumps({**base, "no_such_field": "x"}).encode(), "application/json", True
     yield "duplicate key", (f'{{"{fields[0]}": 1, ' + good[1:]).encode(), "application/json", False
     yield "NUL in a key", ('{"a\\u0000": 1, ' + good[1:]).encode(), "application/json", False
     yield "truncated", good[:max(1, len(good) - 3)].encode(), "application/json", False  # "{}" → "{"
@@ -619,7 +631,7 @@ def _xml_bodies(xml: str):
 
 def bodies(route: Route, ids: dict):
     if route.body == "json":
-        return _json_bodies(route.base, route.numbers, route.nullable)
+        return _json_bodies(route.base, route.numbers, route.nullable, route.typed)
     if route.body == "xml":
         return _xml_bodies(ids["xml"])
     return _form_bodies(route.base, route.numbers, route.body == "multipart")
