@@ -288,6 +288,23 @@ def test_the_state_buttons_take_one_or_zero_and_nothing_else(app):
     assert not org(platform).units["street_houtian"].active
 
 
+def test_a_refused_button_answers_422_saying_why_and_changes_nothing(app):
+    client = client_of(app, "admin")
+    platform = app.extensions["ysflow"]
+    start(platform, "inspector", "rectification", CASE)
+    act(platform, people.create_person, {"login": "houtian1", "name": "后田一", "unit": "street_houtian"})
+    act(platform, leaving.deactivate_person, "houtian1")
+    act(platform, units.set_unit_active, "street_houtian", False)
+    before = org(platform), snapshot(platform)
+    for path, says in (("/admin/org/units/gov_data/active", "未能停用"),
+                       ("/admin/org/people/inspector/delete", "已有办理记录"),
+                       ("/admin/org/people/houtian1/activate", "已停用")):
+        response = client.post(path, data={"active": "0"})
+        alerts = re.findall(r'alert-danger[^>]*>(.*?)</', response.get_data(as_text=True), re.S)
+        assert response.status_code == 422 and says in "".join(alerts), (path, alerts)
+    assert (org(platform), snapshot(platform)) == before
+
+
 def test_people_are_searched_filtered_and_paged(app):
     platform = app.extensions["ysflow"]
     for n in range(25):
