@@ -6,6 +6,7 @@ request is built from a valid one (the right person, real ids, a body the view w
 that a value slipping through would reach the view and show up as a 2xx/3xx or a changed database.
 """
 
+import base64
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes, urlencode
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select, text, update
 
 from engine.models import Base, DueJob, ProcessDefinition
@@ -28,6 +30,12 @@ from workflows.calendar_overrides import calendar_for
 from workflows.extensions import request_extension
 from workflows.models import Attachment, Notification, PolicyMeasure
 from workflows.notifications import urge_task
+from workflows.org_admin import groups as org_groups
+from workflows.org_admin import people as org_people
+from workflows.org_admin import units as org_units
+from workflows.org_admin.leaving import deactivate_person
+from workflows.org_admin.workbook import export_workbook
+from workflows.org_admin.workbook_import import plan_import
 from workflows.tokens import issue_token
 
 from .conftest import BACKENDS, make_platform
@@ -36,6 +44,9 @@ from .helpers import CASE, MEASURE, RECTIFIED, complete, snapshot, start, task_o
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 BIG = 5 * 1024 * 1024  # past MAX_CONTENT_LENGTH (4 MB)
 BIG_TEXT = "a" * BIG
+# People the World adds to its own unit, one for each organisation route that changes a person.
+ORG_PEOPLE = ("bi_person", "bi_delete", "bi_delete2", "bi_rename", "bi_rename2", "bi_inactive", "bi_inactive2",
+              "bi_leaver", "bi_leaver2", "bi_mover", "bi_mover2")
 
 
 @dataclass
@@ -47,6 +58,8 @@ class Route:
     body: str | None = None  # "json", "form", "multipart" or "xml"
     base: dict | None = None  # a valid body (for "multipart", files are (name, bytes) tuples)
     numbers: tuple[str, ...] = ()  # body fields that take whole numbers
+    nullable: tuple[str, ...] = ()  # JSON text fields where null is a value (it clears the field)
+    typed: bool = False  # the view also checks the JSON type of its flags, lists and objects, and knows its fields
 
 
 def _ids(key):
@@ -102,6 +115,79 @@ ROUTES = {
     "api_definitions.create": Route("admin", body="xml"),
     "api_definitions.index": Route("admin"),
     "api_definitions.versions": Route("admin", {"key": "rectification"}),
+    # The organisation admin: each record the World made for the route (bi_…), so that its valid
+    # request applies once in VALID_ORDER; optional text fields take null to clear them, and the API
+    # checks the type of every field (typed).
+    "api_org.unit_list": Route("admin"),
+    "api_org.unit_create": Route("admin", body="json", base={
+        "code": "bi_api_unit", "name": "坏输入接口局", "kind": "bureau", "short_name": "接口局", "head": None,
+        "sort_order": 7, "active": True}, numbers=("sort_order",), nullable=("short_name",), typed=True),
+    "api_org.unit_get": Route("admin", {"code": _ids("org_unit")}),
+    "api_org.unit_update": Route("admin", {"code": _ids("org_unit")}, "json", {
+        "name": "坏输入测试局", "short_name": "测试局", "kind": "区直部门", "head": "bi_person", "sort_order": 9,
+        "active": True}, ("sort_order",), nullable=("short_name", "head"), typed=True),
+    "api_org.group_list": Route("admin"),
+    "api_org.group_create": Route("admin", body="json", base={
+        "code": "bi_api_group", "name": "坏输入接口组", "kind": "thematic", "lead_unit": "bi_unit",
+        "members": ["bi_unit", "finance"], "leader": "bi_person", "sort_order": 3, "active": True},
+        numbers=("sort_order",), nullable=("leader",), typed=True),
+    "api_org.group_get": Route("admin", {"code": _ids("org_group")}),
+    "api_org.group_update": Route("admin", {"code": _ids("org_group")}, "json", {
+        "name": "坏输入测试组", "kind": "专题组", "lead_unit": "bi_unit", "members": ["bi_unit"], "leader": None,
+        "sort_order": 4, "active": True}, ("sort_order",), typed=True),
+    "api_org.person_list": Route("admin"),
+    "api_org.person_create": Route("admin", body="json", base={
+        "login": "bi_api_new", "name": "接口新人", "unit": "bi_unit", "phone": "13900001111", "email": "xin@example.cn",
+        "roles": ["unit_staff"], "member_of": ["bi_group"], "password": "Newcomer2026"},
+        nullable=("phone", "email", "password"), typed=True),
+    "api_org.person_get": Route("admin", {"username": _ids("org_person")}),
+    "api_org.person_update": Route("admin", {"username": _ids("org_person")}, "json", {
+        "name": "坏输入测试员", "phone": "13900002222", "email": "ce@example.cn", "roles": ["unit_staff"],
+        "member_of": ["bi_group"]}, nullable=("phone", "email"), typed=True),
+    "api_org.person_delete": Route("admin", {"username": "bi_delete"}, "json", {}, typed=True),
+    "api_org.person_rename": Route("admin", {"username": "bi_rename"}, "json", {"login": "bi_renamed"}, typed=True),
+    "api_org.person_activate": Route("admin", {"username": "bi_inactive"}, "json", {}, typed=True),
+    "api_org.person_tasks": Route("admin", {"username": _ids("org_person")}),
+    "api_org.person_deactivate": Route("admin", {"username": "bi_leaver"}, "json",
+                                       {"handovers": {}, "default": "pool"}, nullable=("default",), typed=True),
+    "api_org.person_move": Route("admin", {"username": "bi_mover"}, "json",
+                                 {"unit": "finance", "handovers": {}, "default": "keep"}, nullable=("default",),
+                                 typed=True),
+    "api_org.export": Route("admin"),
+    "api_org.template": Route("admin"),
+    "api_org.import_": Route("admin", body="multipart", base={"file": ("组织机构.xlsx", b"")}),  # World fills in
+    "org_units.index": Route("admin"),
+    "org_units.new": Route("admin", body="form", base={"code": "bi_page_unit", "name": "坏输入页面局", "kind": "bureau",
+                                                       "short_name": "页面局", "head": "", "sort_order": "4"},
+                           numbers=("sort_order",)),
+    "org_units.edit": Route("admin", {"code": _ids("org_unit")}, "form", {
+        "name": "坏输入测试局", "short_name": "页面改", "kind": "bureau", "head": "bi_person", "sort_order": "5"},
+        ("sort_order",)),
+    "org_units.set_active": Route("admin", {"code": _ids("org_unit")}, "form", {"active": "1"}),
+    "org_groups.index": Route("admin"),
+    "org_groups.new": Route("admin", body="form", base={
+        "code": "bi_page_group", "name": "坏输入页面组", "kind": "thematic", "lead_unit": "bi_unit",
+        "members": "bi_unit", "leader_login": "bi_person", "sort_order": "2"}, numbers=("sort_order",)),
+    "org_groups.edit": Route("admin", {"code": _ids("org_group")}, "form", {
+        "name": "坏输入测试组", "kind": "thematic", "lead_unit": "bi_unit", "members": "bi_unit", "leader_login": "",
+        "sort_order": "6"}, ("sort_order",)),
+    "org_groups.set_active": Route("admin", {"code": _ids("org_group")}, "form", {"active": "1"}),
+    "org_people.index": Route("admin"),
+    "org_people.new": Route("admin", body="form", base={
+        "login": "bi_page_new", "name": "页面新人", "unit": "bi_unit", "phone": "", "email": "",
+        "roles": "unit_staff", "member_of": "bi_group", "password": "Newcomer2026"}),
+    "org_people.edit": Route("admin", {"username": _ids("org_person")}, "form", {
+        "name": "坏输入测试员", "phone": "13900003333", "email": "", "roles": "unit_staff", "member_of": "bi_group"}),
+    "org_people.rename": Route("admin", {"username": "bi_rename2"}, "form", {"login": "bi_renamed2"}),
+    "org_people.activate": Route("admin", {"username": "bi_inactive2"}, "form", {"note": "启用"}),
+    "org_people.delete": Route("admin", {"username": "bi_delete2"}, "form", {"note": "删除"}),
+    "org_departures.leave": Route("admin", {"username": "bi_leaver2"}, "form", {"default": "pool"}),
+    "org_departures.move": Route("admin", {"username": "bi_mover2"}, "form", {"unit": "finance", "default": "keep"}),
+    "org_workbook.index": Route("admin"),
+    "org_workbook.export": Route("admin"),
+    "org_workbook.template": Route("admin"),
+    "org_workbook.preview": Route("admin", body="multipart", base={"file": ("组织机构.xlsx", b"")}),  # World fills in
+    "org_workbook.confirm": Route("admin", body="form", base={"data": "", "digest": ""}),  # World fills in
     "calendar.index": Route("unit"),
     "calendar.save": Route("admin", body="form", base={"date": "2027-01-01", "kind": "holiday", "name": "元旦",
                                                        "note": "示例", "year": "2027"}),
@@ -164,6 +250,10 @@ class World:
             self.token(user)
         ROUTES["admin.upload"].base = {"file": ("流程.bpmn", self.ids["xml"].encode("utf-8"))}
         ROUTES["admin.deploy"].base = {"xml": self.ids["xml"], "forms": self.ids["forms"], "dry_run": False}
+        workbook = ("组织机构.xlsx", self.ids["workbook"])
+        ROUTES["api_org.import_"].base = ROUTES["org_workbook.preview"].base = {"file": workbook}
+        ROUTES["org_workbook.confirm"].base = {"data": base64.b64encode(self.ids["workbook"]).decode("ascii"),
+                                               "digest": self.ids["workbook_digest"]}
         with platform.db.reading() as session:  # the preview's token, as the recompute page posts it
             ROUTES["calendar.recompute_apply"].base = {"token": calendar_for(session).token or ""}
 
@@ -191,8 +281,9 @@ class World:
                                      .order_by(DueJob.id).limit(2)).all()
             session.execute(update(DueJob).where(DueJob.id.in_(failed))
                             .values(status="failed", attempts=8, last_error="NameError"))
+        org = self._organisation()
         with platform.db.reading() as session:
-            return {"case": case.instance_id, "incident": failed[0], "api_incident": failed[1],
+            return {**org, "case": case.instance_id, "incident": failed[0], "api_incident": failed[1],
                     "rectify": task_of(case, "rectify"),
                     "api_rectify": task_of(api_case, "rectify"),
                     "case_id": _case_id(session, case.instance_id), "extension": ext.id,
@@ -208,6 +299,34 @@ class World:
                     "forms": session.scalar(select(ProcessDefinition.forms)
                                             .where(ProcessDefinition.key == "rectification")
                                             .order_by(ProcessDefinition.id.desc()))}
+
+    def _organisation(self) -> dict:
+        """A unit, a group and people of their own for the organisation routes (each person is changed by
+        one route: renamed, deleted, reactivated, leaving, moving), and an exported workbook with one
+        person added, previewed as the preview page does."""
+        platform = self.platform
+        with platform.db.transaction() as session:
+            org_units.create_unit(platform, session, "admin", {"code": "bi_unit", "name": "坏输入测试局",
+                                                                "kind": "bureau"})
+            for n, username in enumerate(ORG_PEOPLE):
+                org_people.create_person(platform, session, "admin", {"login": username, "name": f"测试员{n}",
+                                                                      "unit": "bi_unit", "roles": ["unit_staff"]})
+            org_groups.create_group(platform, session, "admin", {"code": "bi_group", "name": "坏输入测试组",
+                                                                 "kind": "thematic", "lead_unit": "bi_unit",
+                                                                 "members": ["bi_unit"]})
+        for username in ("bi_inactive", "bi_inactive2"):
+            with platform.db.transaction() as session:
+                deactivate_person(platform, session, "admin", username)
+        with platform.db.reading() as session:
+            book = load_workbook(BytesIO(export_workbook(session)))
+        book["人员"].append(["bi_import", "导入新人", "bi_unit", None, None, "单位工作人员", None, "启用"])
+        out = BytesIO()
+        book.save(out)
+        with platform.db.reading() as session:
+            plan = plan_import(session, "admin", out.getvalue())
+        assert not plan.errors and plan.counts["added"] == 1, plan.errors
+        return {"org_unit": "bi_unit", "org_group": "bi_group", "org_person": "bi_person",
+                "workbook": out.getvalue(), "workbook_digest": plan.digest}
 
     def client(self, user: str | None):
         if user not in self.clients:
@@ -245,11 +364,12 @@ def _case_id(session, instance_id: int) -> int:
 def fingerprint(platform) -> dict:
     """Every table's row count and the rows of the tables actions write, beside helpers.snapshot."""
     runtime = ("process_instance", "human_task", "event", "due_job", "attachment", "notification",
-               "extension_request", "rectification_case", "policy_measure", "process_definition")
+               "extension_request", "rectification_case", "policy_measure", "process_definition", "unit",
+               "work_group", "work_group_member", "app_user", "user_role")
+    tables = Base.metadata.tables
     with platform.db.reading() as session:
-        counts = {t: session.scalar(select(func.count()).select_from(Base.metadata.tables[t]))
-                  for t in Base.metadata.tables}
-        rows = {t: repr(session.execute(select(Base.metadata.tables[t]).order_by(text("id"))).all())
+        counts = {t: session.scalar(select(func.count()).select_from(tables[t])) for t in tables}
+        rows = {t: repr(session.execute(select(tables[t]).order_by(*tables[t].primary_key.columns)).all())
                 for t in runtime}
     return {"snapshot": snapshot(platform), "counts": counts, "rows": rows}
 
@@ -320,7 +440,13 @@ VALID_ORDER = ["auth.login", "deadlines.urge", "inbox.claim", "notifications.rea
                "admin.deploy", "api_definitions.create", "admin.migrate", "incidents.retry",
                "api_incidents.api_retry", "calendar.recompute_apply", "calendar.save", "calendar.remove",
                "calendar.save_range", "calendar.mark", "api_calendar.save", "api_calendar.remove",
-               "api_calendar.mark", "auth.logout"]
+               "api_calendar.mark", "org_workbook.preview", "org_workbook.confirm", "api_org.import_",
+               "api_org.unit_create", "api_org.unit_update", "api_org.group_create", "api_org.group_update",
+               "api_org.person_create", "api_org.person_update", "api_org.person_rename", "api_org.person_activate",
+               "api_org.person_deactivate", "api_org.person_move", "api_org.person_delete", "org_units.new",
+               "org_units.edit", "org_units.set_active", "org_groups.new", "org_groups.edit", "org_groups.set_active",
+               "org_people.new", "org_people.edit", "org_people.rename", "org_people.activate",
+               "org_departures.leave", "org_departures.move", "org_people.delete", "auth.logout"]
 
 
 def valid_body(route: Route, ids: dict) -> tuple[bytes, str]:
@@ -343,6 +469,10 @@ def test_the_valid_requests_behind_the_hostile_ones_are_accepted(request, tmp_pa
             data, content_type = valid_body(ROUTES[endpoint], world.ids)
             response = world.send(endpoint, method, path_of(rule, world.ids), data=data, content_type=content_type)
             assert response.status_code < 400, f"{endpoint}: {response.status_code} {response.get_data(True)[:300]}"
+            # Some pages refuse with a redirect and a warning to show on the next page.
+            with world.client(ROUTES[endpoint].user).session_transaction() as session:
+                warned = [m for category, m in session.pop("_flashes", []) if category == "danger"]
+            assert not warned, f"{endpoint}: {warned}"
     finally:
         world.platform.db.dispose()
 
@@ -376,7 +506,9 @@ def _refuse_all(world, endpoint: str, paths: dict, queries: list[str], headers: 
 def test_every_route_refuses_each_kind_of_hostile_path_query_and_header(world, endpoint):
     # Pages are asked by nobody logged in: the gate comes before the login check, so a value it let
     # through would be answered with the login page's redirect, not a 4xx. The API needs its token.
+    start_state = fingerprint(world.platform)
     _refuse_all(world, endpoint, SAMPLES, SAMPLE_QUERIES, SAMPLE_HEADERS, as_anyone=True)
+    assert fingerprint(world.platform) == start_state
 
 
 @pytest.mark.parametrize("endpoint", WHOLE_TABLE)
@@ -390,7 +522,7 @@ def test_the_whole_table_reaches_one_route_of_each_shape(world, endpoint):
 # --- bodies on every route that takes one --------------------------------------------------------------
 
 
-def _json_bodies(base: dict, numbers: tuple[str, ...]):
+def _json_bodies(base: dict, numbers: tuple[str, ...], nullable: tuple[str, ...] = (), typed: bool = False):
     """(label, raw body, content type, whether the view itself must refuse it) for JSON routes, each a
     valid body with one thing wrong."""
     fields = list(base) or ["x"]
@@ -412,12 +544,21 @@ def _json_bodies(base: dict, numbers: tuple[str, ...]):
             body = json.dumps({**base, number: "__V__"}).replace('"__V__"', value).encode()
             yield f"{number}={value}", body, "application/json", True
     for name in [k for k, v in base.items() if isinstance(v, str)]:  # text fields given other types
-        for value in ("true", "1", "null", "[]", "{}"):
+        for value in ("true", "1", "[]", "{}") + (() if name in nullable else ("null",)):
             body = json.dumps({**base, name: "__V__"}).replace('"__V__"', value).encode()
             yield f"{name}={value[:12]}", body, "application/json", True
+    for name, value in base.items() if typed else ():  # flags, lists and objects given other types
+        wrong = (('"true"', "1", "null", "[]") if isinstance(value, bool) else
+                 ('"a"', "[1]", "[null]", '[["a"]]', "{}", "true", "null") if isinstance(value, list) else
+                 ('"a"', "[]", "1", "null", '{"1": 1}') if isinstance(value, dict) else ())
+        for raw in wrong:
+            body = json.dumps({**base, name: "__V__"}).replace('"__V__"', raw).encode()
+            yield f"{name}={raw}", body, "application/json", True
+    if typed:
+        yield "unknown field", json.dumps({**base, "no_such_field": "x"}).encode(), "application/json", True
     yield "duplicate key", (f'{{"{fields[0]}": 1, ' + good[1:]).encode(), "application/json", False
     yield "NUL in a key", ('{"a\\u0000": 1, ' + good[1:]).encode(), "application/json", False
-    yield "truncated", good[:-3].encode(), "application/json", False
+    yield "truncated", good[:max(1, len(good) - 3)].encode(), "application/json", False  # "{}" → "{"
     yield "not JSON", b"{not json", "application/json", False
     yield "UTF-8 BOM", b"\xef\xbb\xbf" + good.encode(), "application/json", False
     yield "UTF-16", good.encode("utf-16"), "application/json", False
@@ -492,7 +633,7 @@ def _xml_bodies(xml: str):
 
 def bodies(route: Route, ids: dict):
     if route.body == "json":
-        return _json_bodies(route.base, route.numbers)
+        return _json_bodies(route.base, route.numbers, route.nullable, route.typed)
     if route.body == "xml":
         return _xml_bodies(ids["xml"])
     return _form_bodies(route.base, route.numbers, route.body == "multipart")

@@ -259,6 +259,52 @@ def test_units_and_people_are_added_on_the_pages(app):
     assert client_of(app, "hubin1", "Hubin2026!").get("/inbox/").status_code == 200
 
 
+@pytest.mark.parametrize("value", ["１", "1_0", "+1", "-1", "1.0", "0x10", "٣"])
+def test_a_sort_order_is_ascii_digits_on_every_form(app, value):
+    client = client_of(app, "admin")
+    platform = app.extensions["ysflow"]
+    before = org(platform)
+    for path, form in (("/admin/org/units/new", {"code": "street_lake", "name": "湖滨街道", "kind": "street"}),
+                       ("/admin/org/units/gov_data/edit", {"name": "区政务服务和数据管理局", "kind": "bureau"}),
+                       ("/admin/org/groups/new", {"code": "lake", "name": "湖滨组", "kind": "thematic",
+                                                  "lead_unit": "tax", "members": "tax"})):
+        response = client.post(path, data={**form, "sort_order": value})
+        assert response.status_code == 422, path
+        assert 'data-field="sort_order"' in response.get_data(as_text=True)
+    assert org(platform) == before
+
+
+def test_the_state_buttons_take_one_or_zero_and_nothing_else(app):
+    client = client_of(app, "admin")
+    platform = app.extensions["ysflow"]
+    before = org(platform)
+    for path in ("/admin/org/units/street_houtian/active", "/admin/org/groups/publicity/active"):
+        for value in ("yes", "true", "", "２"):
+            response = client.post(path, data={"active": value})
+            assert response.status_code == 400 and "状态须为" in response.get_data(as_text=True), (path, value)
+        assert client.post(path, data={}).status_code == 400
+    assert org(platform) == before
+    assert client.post("/admin/org/units/street_houtian/active", data={"active": "0"}).status_code == 303
+    assert not org(platform).units["street_houtian"].active
+
+
+def test_a_refused_button_answers_422_saying_why_and_changes_nothing(app):
+    client = client_of(app, "admin")
+    platform = app.extensions["ysflow"]
+    start(platform, "inspector", "rectification", CASE)
+    act(platform, people.create_person, {"login": "houtian1", "name": "后田一", "unit": "street_houtian"})
+    act(platform, leaving.deactivate_person, "houtian1")
+    act(platform, units.set_unit_active, "street_houtian", False)
+    before = org(platform), snapshot(platform)
+    for path, says in (("/admin/org/units/gov_data/active", "未能停用"),
+                       ("/admin/org/people/inspector/delete", "已有办理记录"),
+                       ("/admin/org/people/houtian1/activate", "已停用")):
+        response = client.post(path, data={"active": "0"})
+        alerts = re.findall(r'alert-danger[^>]*>(.*?)</', response.get_data(as_text=True), re.S)
+        assert response.status_code == 422 and says in "".join(alerts), (path, alerts)
+    assert (org(platform), snapshot(platform)) == before
+
+
 def test_people_are_searched_filtered_and_paged(app):
     platform = app.extensions["ysflow"]
     for n in range(25):

@@ -3,7 +3,8 @@
 Bearer tokens as for the rest of /api. People are named by their permanent `username` in paths
 and fields (`login` is what they sign in with). Errors: 401 no token, 403 not an organisation
 admin, 404 unknown, 409 a task changed meanwhile, 422 with `errors` by field (or, for an import,
-by sheet, row and column).
+by sheet, row and column). Fields are of one JSON type each (text, null to clear an optional one,
+true/false, whole numbers, lists of text); a field of another type or one no route reads is a 422.
 """
 
 from functools import wraps
@@ -11,7 +12,9 @@ from functools import wraps
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from engine.clock import as_utc
+from workflows.errors import BadRequest
 from workflows.org_admin import groups, leaving, people, units, workbook, workbook_import
+from workflows.org_admin import json_fields as shape
 from workflows.org_admin.access import may_administer
 from workflows.org_admin.handover import held_tasks
 from workflows.org_admin.workbook_import import MAX_BYTES, ImportRefused
@@ -22,6 +25,7 @@ from .platform import get_platform
 
 bp = Blueprint("api_org", __name__, url_prefix="/api/org")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+YES_NO = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 def api_org_admin_required(view):
@@ -37,8 +41,19 @@ def api_org_admin_required(view):
     return wrapper
 
 
+def _yes_no(name: str) -> bool | None:
+    """`?name=1|true|yes` or `0|false|no`; None when absent or blank. Raises BadRequest for anything else,
+    so that a misspelt `dry_run` never writes and a misspelt filter never lists everything."""
+    value = request.args.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value not in YES_NO:
+        raise BadRequest(f"查询参数 {name} 须为 1 或 0（true/false）")
+    return YES_NO[value]
+
+
 def _active() -> bool | None:
-    return {"1": True, "true": True, "0": False, "false": False}.get(request.args.get("active", "").lower())
+    return _yes_no("active")
 
 
 def _arg(name: str) -> str | None:
@@ -73,7 +88,7 @@ def unit_list():
 @api_org_admin_required
 def unit_create():
     """Add a unit: code, name, kind, optional short_name, head (username), sort_order, active; 201."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.UNIT, units.LABELS)
     with platform.db.transaction() as session:
         spec = units.create_unit(platform, session, g.api_user.username, body)
     return _created(units.unit_json(spec), url_for("api_org.unit_get", code=spec.code))
@@ -90,10 +105,11 @@ def unit_get(code: str):
 @bp.patch("/units/<code>")
 @api_org_admin_required
 def unit_update(code: str):
-    """Change the fields the body gives (`active: false` deactivates the unit)."""
+    """Change the fields the body gives (`active: false` deactivates the unit); at least one."""
     platform, body = get_platform(), json_body()
-    body.pop("code", None)
     with platform.db.transaction() as session:
+        body = shape.checked(body, shape.UNIT_CHANGE, units.LABELS, units.unit_json(units.get_unit(session, code)),
+                             changing=True)
         spec = units.update_unit(platform, session, g.api_user.username, code, body)
     return jsonify(units.unit_json(spec))
 
@@ -116,7 +132,7 @@ def group_list():
 @api_org_admin_required
 def group_create():
     """Add a group: code, name, kind, lead_unit, members (unit codes), optional leader (username); 201."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.GROUP, groups.LABELS)
     with platform.db.transaction() as session:
         spec = groups.create_group(platform, session, g.api_user.username, body)
     return _created(groups.group_json(spec, spec.members), url_for("api_org.group_get", code=spec.code))
@@ -134,10 +150,11 @@ def group_get(code: str):
 @bp.patch("/groups/<code>")
 @api_org_admin_required
 def group_update(code: str):
-    """Change the fields the body gives."""
+    """Change the fields the body gives; at least one."""
     platform, body = get_platform(), json_body()
-    body.pop("code", None)
     with platform.db.transaction() as session:
+        shown = groups.group_json(*groups.get_group(session, code))
+        body = shape.checked(body, shape.GROUP_CHANGE, groups.LABELS, shown, changing=True)
         spec = groups.update_group(platform, session, g.api_user.username, code, body)
     return jsonify(groups.group_json(spec, spec.members))
 
@@ -164,7 +181,7 @@ def _person(session, username: str) -> dict:
 @api_org_admin_required
 def person_create():
     """Add a person: login, name, unit, optional phone, email, roles, member_of, password; 201."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.NEW_PERSON, people.LABELS)
     with platform.db.transaction() as session:
         spec = people.create_person(platform, session, g.api_user.username, body)
         payload = _person(session, spec.username)
@@ -182,9 +199,10 @@ def person_get(username: str):
 @bp.patch("/people/<username>")
 @api_org_admin_required
 def person_update(username: str):
-    """Change name, phone, email, roles, member_of (unit, login and state have their own actions)."""
+    """Change name, phone, email, roles, member_of (unit, login and state have their own actions); at least one."""
     platform, body = get_platform(), json_body()
     with platform.db.transaction() as session:
+        body = shape.checked(body, shape.PERSON, people.LABELS, _person(session, username), changing=True)
         people.update_person(platform, session, g.api_user.username, username, body)
         payload = _person(session, username)
     return jsonify(payload)
@@ -195,6 +213,7 @@ def person_update(username: str):
 def person_delete(username: str):
     """Delete a person who left no trace (422 naming the traces otherwise: deactivate them instead)."""
     platform = get_platform()
+    shape.checked(json_body(), shape.NOTHING, people.LABELS)
     with platform.db.transaction() as session:
         people.delete_person(platform, session, g.api_user.username, username)
     return Response(status=204)
@@ -204,7 +223,7 @@ def person_delete(username: str):
 @api_org_admin_required
 def person_rename(username: str):
     """Body `{"login": …}`: the new sign-in name; the old one and the person's API tokens stop working."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.RENAME, people.LABELS)
     with platform.db.transaction() as session:
         people.rename_person(platform, session, g.api_user.username, username, body.get("login"))
         payload = _person(session, username)
@@ -216,6 +235,7 @@ def person_rename(username: str):
 def person_activate(username: str):
     """Reactivate a person."""
     platform = get_platform()
+    shape.checked(json_body(), shape.NOTHING, people.LABELS)
     with platform.db.transaction() as session:
         people.activate_person(platform, session, g.api_user.username, username)
         payload = _person(session, username)
@@ -232,8 +252,12 @@ def _task_json(task, default: str) -> dict:
 @bp.get("/people/<username>/tasks")
 @api_org_admin_required
 def person_tasks(username: str):
-    """The open tasks the person claimed or was offered personally, each with its default handover."""
-    leaving_ = request.args.get("for") != "move"
+    """The open tasks the person claimed or was offered personally, each with its default handover
+    when they leave (`?for=leave`, the default) or move (`?for=move`)."""
+    purpose = request.args.get("for", "leave")
+    if purpose not in ("leave", "move"):
+        raise BadRequest("查询参数 for 须为 leave（停用）或 move（调动）")
+    leaving_ = purpose == "leave"
     with get_platform().db.reading() as session:
         view = leaving.departure(session, g.api_user.username, username, leaving_)
         return jsonify({"tasks": [_task_json(t, view.defaults[t.id]) for t in view.tasks],
@@ -241,17 +265,14 @@ def person_tasks(username: str):
 
 
 def _plan(body: dict) -> leaving.Plan:
-    handovers = body.get("handovers") or {}
-    if not isinstance(handovers, dict):
-        handovers = {"handovers": handovers}  # read_plan names it as unreadable
-    return leaving.read_plan(handovers, body.get("default"))
+    return leaving.read_plan(body.get("handovers") or {}, body.get("default"))
 
 
 @bp.post("/people/<username>/deactivate")
 @api_org_admin_required
 def person_deactivate(username: str):
     """停用 with handover. Body: `handovers` {task id: "pool" | username}, `default` for the rest (pool)."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.DEACTIVATE, people.LABELS)
     plan = _plan(body)
     with platform.db.transaction() as session:
         done = leaving.deactivate_person(platform, session, g.api_user.username, username, plan)
@@ -263,7 +284,7 @@ def person_deactivate(username: str):
 @api_org_admin_required
 def person_move(username: str):
     """调动 with handover. Body: `unit`, `handovers` {task id: "pool" | "keep" | username}, `default`."""
-    platform, body = get_platform(), json_body()
+    platform, body = get_platform(), shape.checked(json_body(), shape.MOVE, people.LABELS)
     plan = _plan(body)
     with platform.db.transaction() as session:
         done = leaving.move_person(platform, session, g.api_user.username, username, body.get("unit"), plan)
@@ -315,7 +336,7 @@ def import_():
     data = upload.read(MAX_BYTES + 1) if upload is not None else b""
     platform = get_platform()
     try:
-        if request.args.get("dry_run") in ("1", "true", "yes"):
+        if _yes_no("dry_run"):
             with platform.db.reading() as session:
                 plan = workbook_import.plan_import(session, g.api_user.username, data)
             return jsonify(_plan_json(plan)), 422 if plan.errors else 200

@@ -5,6 +5,7 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user, login_required
 
+from workflows.errors import BadRequest
 from workflows.org_admin.access import may_administer
 
 PAGE_SIZE = 20
@@ -45,3 +46,11 @@ def form_values(*lists: str) -> dict:
     for name in lists:
         values[name] = request.form.getlist(name)
     return values
+
+
+def posted_active() -> bool:
+    """The 启用/停用 buttons' `active`: "1" or "0". Raises BadRequest for anything else (nothing is changed)."""
+    value = request.form.get("active")
+    if value not in ("1", "0"):
+        raise BadRequest("状态须为 1（启用）或 0（停用）")
+    return value == "1"

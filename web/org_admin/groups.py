@@ -11,7 +11,7 @@ from workflows.org_admin.edits import OrgInvalid
 from workflows.organisation import GROUP_KINDS, unit_names, user_names
 
 from ..platform import get_platform
-from .common import active_arg, form_values, org_admin_required, page_args, text_arg
+from .common import active_arg, form_values, org_admin_required, page_args, posted_active, text_arg
 
 bp = Blueprint("org_groups", __name__, url_prefix="/admin/org/groups")
 
@@ -20,14 +20,18 @@ bp = Blueprint("org_groups", __name__, url_prefix="/admin/org/groups")
 @org_admin_required
 def index():
     """Groups in their order: search by code or name, filter by kind, unit and state, 20 a page."""
+    return _listing()
+
+
+def _listing(status: int = 200, q: str | None = None):
     page, limit, offset = page_args()
-    flt = service.GroupFilter(q=text_arg("q"), kind=text_arg("kind"), unit=text_arg("unit"), active=active_arg(),
+    flt = service.GroupFilter(q=q or text_arg("q"), kind=text_arg("kind"), unit=text_arg("unit"), active=active_arg(),
                               limit=limit, offset=offset)
     with get_platform().db.reading() as session:
         rows, total, members = service.list_groups(session, flt)
         units, people = unit_names(session), user_names(session)
     return render_template("org/groups.html", rows=rows, total=total, members=members, page=page, units=units,
-                           people=people, has_next=offset + len(rows) < total, kinds=GROUP_KINDS, flt=flt)
+                           people=people, has_next=offset + len(rows) < total, kinds=GROUP_KINDS, flt=flt), status
 
 
 def _form(group: dict, errors: dict, status: int = 200, creating: bool = False):
@@ -89,15 +93,15 @@ def edit(code: str):
 @bp.route("/<code>/active", methods=["POST"])
 @org_admin_required
 def set_active(code: str):
-    """停用 or 启用 a group."""
-    active = request.form.get("active") == "1"
+    """停用 or 启用 a group (422 with the list and why, when the rules refuse it)."""
+    active = posted_active()
     platform = get_platform()
     try:
         with platform.db.transaction() as session:
             spec = service.update_group(platform, session, current_user.username, code, {"active": active})
     except OrgInvalid as err:
         flash(err.message, "danger")
-        return redirect(url_for("org_groups.index", q=code), code=303)
+        return _listing(422, q=code)
     flash(_("已启用工作组“%(name)s”", name=spec.name) if active else _("已停用工作组“%(name)s”", name=spec.name),
           "success")
     return redirect(url_for("org_groups.index", q=code), code=303)

@@ -23,15 +23,19 @@ bp = Blueprint("org_people", __name__, url_prefix="/admin/org/people")
 @org_admin_required
 def index():
     """People by unit and name: search by account, name, phone or e-mail; filter by unit, role, group, state."""
+    return _listing()
+
+
+def _listing(status: int = 200, q: str | None = None):
     page, limit, offset = page_args()
-    flt = service.PersonFilter(q=text_arg("q"), unit=text_arg("unit"), role=text_arg("role"), group=text_arg("group"),
-                               active=active_arg(), limit=limit, offset=offset)
+    flt = service.PersonFilter(q=q or text_arg("q"), unit=text_arg("unit"), role=text_arg("role"),
+                               group=text_arg("group"), active=active_arg(), limit=limit, offset=offset)
     with get_platform().db.reading() as session:
         rows, total = service.list_people(session, flt)
         units = unit_names(session)
         groups = session.execute(select(Group.code, Group.name).order_by(Group.sort_order, Group.code)).all()
     return render_template("org/people.html", rows=rows, total=total, page=page, units=units, groups=groups,
-                           roles=ROLE_LABELS, has_next=offset + len(rows) < total, flt=flt)
+                           roles=ROLE_LABELS, has_next=offset + len(rows) < total, flt=flt), status
 
 
 def _choices(session) -> dict:
@@ -110,14 +114,16 @@ def rename(username: str):
 @bp.route("/<username>/activate", methods=["POST"])
 @org_admin_required
 def activate(username: str):
-    """启用 a person who was deactivated."""
+    """启用 a person who was deactivated (422 with the list and why, when the rules refuse it)."""
     platform = get_platform()
     try:
         with platform.db.transaction() as session:
             spec = service.activate_person(platform, session, current_user.username, username)
     except OrgInvalid as err:
         flash(err.message, "danger")
-        return redirect(url_for("org_people.index", q=username), code=303)
+        with platform.db.reading() as session:
+            login = service.get_person(session, username).login
+        return _listing(422, q=login)
     flash(_("已启用人员“%(name)s”", name=spec.name), "success")
     return redirect(url_for("org_people.index", q=spec.login), code=303)
 
@@ -125,13 +131,14 @@ def activate(username: str):
 @bp.route("/<username>/delete", methods=["POST"])
 @org_admin_required
 def delete(username: str):
-    """Delete a person who left no trace; anyone else is to be deactivated instead."""
+    """Delete a person who left no trace; anyone else is to be deactivated instead (422 on their page, saying why)."""
     platform = get_platform()
     try:
         with platform.db.transaction() as session:
             service.delete_person(platform, session, current_user.username, username)
     except OrgInvalid as err:
-        flash(err.message, "danger")
-        return redirect(url_for("org_people.edit", username=username), code=303)
+        with platform.db.reading() as session:
+            current = service.person_json(service.get_person(session, username))
+        return _form(current, {"organisation": err.message}, 422)
     flash(_("已删除人员 %(username)s", username=username), "success")
     return redirect(url_for("org_people.index"), code=303)

@@ -10,7 +10,7 @@ from workflows.org_admin.people import PersonFilter, list_people
 from workflows.organisation import UNIT_KINDS, user_names
 
 from ..platform import get_platform
-from .common import active_arg, form_values, org_admin_required, page_args, text_arg
+from .common import active_arg, form_values, org_admin_required, page_args, posted_active, text_arg
 
 bp = Blueprint("org_units", __name__, url_prefix="/admin/org/units")
 
@@ -19,14 +19,18 @@ bp = Blueprint("org_units", __name__, url_prefix="/admin/org/units")
 @org_admin_required
 def index():
     """Units in their order: search by code or name, filter by kind and state, 20 a page."""
+    return _listing()
+
+
+def _listing(status: int = 200, q: str | None = None):
     page, limit, offset = page_args()
-    flt = service.UnitFilter(q=text_arg("q"), kind=text_arg("kind"), active=active_arg(), limit=limit,
+    flt = service.UnitFilter(q=q or text_arg("q"), kind=text_arg("kind"), active=active_arg(), limit=limit,
                              offset=offset)
     with get_platform().db.reading() as session:
         rows, total, counts = service.list_units(session, flt)
         names = user_names(session)
     return render_template("org/units.html", rows=rows, total=total, counts=counts, page=page, names=names,
-                           has_next=offset + len(rows) < total, kinds=UNIT_KINDS, flt=flt)
+                           has_next=offset + len(rows) < total, kinds=UNIT_KINDS, flt=flt), status
 
 
 def _form(unit, errors: dict, status: int = 200, creating: bool = False):
@@ -78,15 +82,15 @@ def edit(code: str):
 @bp.route("/<code>/active", methods=["POST"])
 @org_admin_required
 def set_active(code: str):
-    """停用 (refused while people or groups still depend on it) or 启用 a unit."""
-    active = request.form.get("active") == "1"
+    """停用 (refused while people or groups still depend on it: 422 with the list and why) or 启用 a unit."""
+    active = posted_active()
     platform = get_platform()
     try:
         with platform.db.transaction() as session:
             spec = service.set_unit_active(platform, session, current_user.username, code, active)
     except OrgInvalid as err:
         flash(_("未能停用：%(why)s", why=err.message) if not active else err.message, "danger")
-        return redirect(url_for("org_units.index", q=code), code=303)
+        return _listing(422, q=code)
     flash(_("已启用单位“%(name)s”", name=spec.name) if active else _("已停用单位“%(name)s”", name=spec.name),
           "success")
     return redirect(url_for("org_units.index", q=code), code=303)

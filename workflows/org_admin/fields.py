@@ -15,6 +15,7 @@ SEPARATORS = re.compile(r"[、,，;；\n]+")
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "启用", "在用", "有效", "在职"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "停用", "禁用", "无效", "离职"}
 MAX_SORT = 1_000_000
+MAX_ITEMS = 500  # roles, groups or units in one list: far more than any office has
 
 
 class FieldError(ValueError):
@@ -91,9 +92,12 @@ def number(value, default: int = 0) -> int:
         return default
     if isinstance(value, bool):
         raise FieldError("须为整数")
-    try:
-        result = int(value) if not isinstance(value, float) or value.is_integer() else None
-    except (TypeError, ValueError):
+    if isinstance(value, str):  # ASCII digits only: Python's int() also reads "１", "1_0" and "+1"
+        clean = value.strip()
+        result = int(clean) if clean.isascii() and clean.isdigit() and len(clean) <= 12 else None
+    elif isinstance(value, int) or isinstance(value, float) and value.is_integer():
+        result = int(value)
+    else:
         result = None
     if result is None or not 0 <= result <= MAX_SORT:
         raise FieldError(f"须为 0 到 {MAX_SORT} 之间的整数")
@@ -104,10 +108,11 @@ def items(value) -> list[str]:
     """A list given as a list, or as text separated by 、 , ; or new lines. Raises FieldError."""
     if value is None:
         return []
-    if isinstance(value, list | tuple | set | frozenset):
-        parts = [text(v, False, 200) for v in value]
-    else:
-        parts = [text(p, False, 200) for p in SEPARATORS.split(str(value))]
+    if not isinstance(value, list | tuple | set | frozenset):
+        value = SEPARATORS.split(str(value))
+    if len(value) > MAX_ITEMS:
+        raise FieldError(f"最多 {MAX_ITEMS} 项")
+    parts = [text(v, False, 200) for v in value]
     return list(dict.fromkeys(p for p in parts if p))
 
 
@@ -130,8 +135,14 @@ def choices(value, labels: dict[str, str], what: str, aliases: dict[str, str] | 
         code_ = lookup(part, labels, aliases)
         (found if code_ else unknown).append(code_ or part)
     if unknown:
-        raise FieldError(f"未知的{what}：{'、'.join(unknown)}；可选：{'、'.join(labels.values())}")
+        raise FieldError(f"未知的{what}：{some(unknown)}；可选：{'、'.join(labels.values())}")
     return list(dict.fromkeys(found))
+
+
+def some(values: list[str], shown: int = 10) -> str:
+    """The first `shown` of `values` joined, and how many more: a message never echoes a whole list sent."""
+    more = f" 等 {len(values)} 项" if len(values) > shown else ""
+    return "、".join(str(v)[:40] for v in values[:shown]) + more
 
 
 def lookup(word: str, labels: dict[str, str], aliases: dict[str, str] | None = None) -> str | None:

@@ -72,7 +72,7 @@ def _units(value, world: World) -> tuple[str, ...]:
     codes = [f.code(c) for c in f.items(value)]
     unknown = [c for c in codes if c not in world.units]
     if unknown:
-        raise f.FieldError(f"单位不存在：{'、'.join(unknown)}")
+        raise f.FieldError(f"单位不存在：{f.some(unknown)}")
     return tuple(sorted(set(codes)))
 
 

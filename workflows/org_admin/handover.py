@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.models import OPEN, HumanTask
 
 from ..errors import FormInvalid
+from .fields import some
 
 POOL, KEEP = "pool", "keep"
 
@@ -48,7 +49,13 @@ def check_plan(session: Session, world, person, leaving: bool, plan: Plan | None
     """
     plan = plan or Plan()
     errors, resolved = {}, []
-    for task in held_tasks(session, person.username):
+    held = held_tasks(session, person.username)
+    # A choice for a task they no longer hold (finished or handed over meanwhile, or a mistyped id)
+    # would be dropped silently, and the task meant would follow the default instead.
+    stale = sorted(set(plan.choices) - {t.id for t in held})
+    if stale:
+        errors["handovers"] = f"任务 {some(stale)} 不在该人员的待办中（可能已办结或已转交），请核对后重新提交"
+    for task in held:
         choice = plan.choices.get(task.id) or plan.default or default_choice(task, person.username, leaving)
         resolved.append((task, choice))
         if choice == KEEP and leaving:

@@ -17,6 +17,8 @@ from .handover import KEEP, Plan, default_choice, held_tasks
 from .people import LABELS
 from .world import PersonSpec, World, load
 
+MAX_TASK_ID = 2**31 - 1  # the databases' ids are 32-bit
+
 
 @dataclass
 class Departure:
@@ -69,11 +71,11 @@ def read_plan(raw_choices: dict, raw_default=None) -> Plan:
     """A handover plan from `{task id: "pool" | "keep" | username}` and a default. Raises OrgInvalid."""
     choices, errors = {}, {}
     for key, value in (raw_choices or {}).items():
-        try:
-            task_id = int(str(key).removeprefix("task-"))
-        except ValueError:
-            errors["handovers"] = f"任务编号 {key} 无效"
+        digits = str(key).removeprefix("task-")
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 10 and 0 < int(digits) <= MAX_TASK_ID):
+            errors["handovers"] = f"任务编号 {str(key)[:40]} 无效"
             continue
+        task_id = int(digits)
         if not isinstance(value, str | type(None)):
             errors[f"task-{task_id}"] = f"任务 {task_id}：交接方式须为 pool、keep 或人员的用户名"
         elif value.strip():

@@ -24,6 +24,7 @@ LABELS = {"login": "账号", "name": "姓名", "unit": "单位", "phone": "电�
 # Roles a person is given directly; group roles come with a group (组长 from the group's leader).
 PERSON_ROLES = {k: v for k, v in ROLE_LABELS.items() if k not in GROUP_ROLES}
 MIN_PASSWORD = 8
+MAX_PASSWORD = 128
 
 
 @dataclass
@@ -91,7 +92,7 @@ def _groups(value, world: World) -> tuple[str, ...]:
         code = part if part in world.groups else names.get(part)
         (found if code else unknown).append(code or part)
     if unknown:
-        raise f.FieldError(f"工作组不存在：{'、'.join(unknown)}")
+        raise f.FieldError(f"工作组不存在：{f.some(unknown)}")
     return tuple(sorted(set(found)))
 
 
@@ -103,6 +104,8 @@ def password_problem(password: str | None) -> str | None:
     """Why `password` cannot be a person's password, or None. The one place this rule is written."""
     if password is not None and len(password) < MIN_PASSWORD:
         return f"密码至少 {MIN_PASSWORD} 位"
+    if password is not None and len(password) > MAX_PASSWORD:
+        return f"密码不能超过 {MAX_PASSWORD} 位"
     return None
 
 

@@ -13,7 +13,6 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError
@@ -26,11 +25,13 @@ from .groups import read_group
 from .handover import held_tasks
 from .people import free_username, read_person
 from .units import read_unit
-from .workbook import GROUPS, PEOPLE, UNITS, Sheet, spec_cell_text
+from .workbook import GROUPS, PEOPLE, SHEETS, UNITS, Sheet, spec_cell_text
 from .world import GroupSpec, PersonSpec, UnitSpec, World, admin_problem, load, problems
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_COLUMNS = 50  # the widest sheet has 8; columns an office adds for its own notes are not read
+MAX_UNPACKED = 64 * 1024 * 1024
 EXTRA_LABELS = {"led": "担任组长", "username": "用户名"}
 
 
@@ -114,25 +115,47 @@ class _Read:
                            self.letters.get(name) if column else None)
 
 
-def _open(data: bytes):
-    """The workbook's sheets by title. Raises ImportRefused when the bytes are not an .xlsx workbook."""
+def _refused(message: str) -> ImportRefused:
+    return ImportRefused([CellProblem(None, None, None, message)])
+
+
+def _open(data: bytes) -> dict[str, list[tuple]]:
+    """The rows of the sheets an import reads, by title, each read whole (at most MAX_ROWS and MAX_COLUMNS).
+
+    Raises ImportRefused when the bytes are empty, too large packed or unpacked, or not an .xlsx
+    workbook that can be read.
+    """
     if not data:
-        raise ImportRefused([CellProblem(None, None, None, "上传的文件是空的")])
+        raise _refused("上传的文件是空的")
     if len(data) > MAX_BYTES:
-        raise ImportRefused([CellProblem(None, None, None, f"文件过大（上限 {MAX_BYTES // 1024 // 1024} MB）")])
+        raise _refused(f"文件过大（上限 {MAX_BYTES // 1024 // 1024} MB）")
+    unreadable = "无法读取：不是有效的 Excel 工作簿（.xlsx）"
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            # Each part is unpacked no further than the size it declares, so this bounds the reading.
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise _refused(unreadable) from None
+    if unpacked > MAX_UNPACKED:
+        raise _refused(f"文件解压后过大（上限 {MAX_UNPACKED // 1024 // 1024} MB），请删去无关的工作表或内容后再导入")
     try:
         book = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-        raise ImportRefused([CellProblem(None, None, None, "无法读取：不是有效的 Excel 工作簿（.xlsx）")]) from None
-    return book
+        try:
+            return {sheet.title: list(book[sheet.title].iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS,
+                                                                   values_only=True))
+                    for sheet in SHEETS if sheet.title in book.sheetnames}
+        finally:
+            book.close()
+    except Exception:  # noqa: BLE001 - openpyxl parsing a crafted file raises ParseError, TypeError, ValueError …
+        raise _refused(unreadable) from None
 
 
-def _read_sheet(book, sheet: Sheet, key_field: str) -> _Read:
+def _read_sheet(sheets: dict[str, list[tuple]], sheet: Sheet, key_field: str) -> _Read:
     result = _Read()
-    if sheet.title not in book.sheetnames:
+    if sheet.title not in sheets:
         result.errors.append(CellProblem(sheet.title, None, None, f"缺少工作表“{sheet.title}”"))
         return result
-    rows = book[sheet.title].iter_rows(values_only=True)
+    rows = iter(sheets[sheet.title])
     header = next(rows, None) or ()
     names = [str(h).strip().rstrip("*").strip() if h is not None else "" for h in header]
     where = {}
@@ -193,8 +216,8 @@ def _parse(sheet: Sheet, read: _Read, reader, errors: list[CellProblem]) -> dict
     return specs
 
 
-def _build(before: World, book) -> tuple[World, dict, list[CellProblem]]:
-    reads = {s.table: _read_sheet(book, s, key) for s, key in ((UNITS, "code"), (GROUPS, "code"), (PEOPLE, "login"))}
+def _build(before: World, sheets: dict[str, list[tuple]]) -> tuple[World, dict, list[CellProblem]]:
+    reads = {s.table: _read_sheet(sheets, s, key) for s, key in ((UNITS, "code"), (GROUPS, "code"), (PEOPLE, "login"))}
     errors = [e for r in reads.values() for e in r.errors]
     skeleton, usernames = _skeleton(before, reads["unit"], reads["group"], reads["person"])
     units = _parse(UNITS, reads["unit"], lambda k, raw: read_unit(raw, skeleton, None, "login"), errors)
@@ -247,11 +270,7 @@ def plan_import(session: Session, by: str, data: bytes, for_change: bool = False
     """
     authorise(session, by)
     before = load(session, for_change)
-    book = _open(data)
-    try:
-        after, where, errors = _build(before, book)
-    finally:
-        book.close()
+    after, where, errors = _build(before, _open(data))
     if not errors:
         errors = _rule_errors(before, after, where, by)
     rows = where["rows"]
