@@ -24,8 +24,14 @@ def editor_payload(request) -> dict:
     forms = body.get("forms")
     if forms is not None and not isinstance(forms, dict):
         raise BadRequest("forms 须为按元素 id 组织的对象")
+    unknown = sorted(set(body) - {"xml", "forms", "migrate", "dry_run"})
+    if unknown:
+        raise BadRequest(f"不认识的字段：{'、'.join(unknown[:10])}")
+    for flag in ("migrate", "dry_run"):  # "false" must not migrate every running instance
+        if not isinstance(body.get(flag, False), bool):
+            raise BadRequest(f"{flag} 须为 true 或 false")
     return {"xml": body["xml"], "forms": forms if forms is not None else {},
-            "migrate": bool(body.get("migrate")), "dry_run": bool(body.get("dry_run"))}
+            "migrate": body.get("migrate", False), "dry_run": body.get("dry_run", False)}
 
 
 def read_upload(request, field: str = "file") -> bytes:

@@ -50,9 +50,11 @@ def save():
     """Add or replace overrides: one {date, kind, name, note}, or {"overrides": [...], "scheduled_years": [...]}."""
     body = json_body()
     if "overrides" in body or "scheduled_years" in body:
+        _only(body, {"overrides", "scheduled_years"})
         found = from_json(body)
         entries, years = found.entries, found.years
     else:
+        _only(body, {"date", "kind", "name", "note"})
         entries, years = [check_entry(body)], []
     platform = get_platform()
     with platform.db.transaction() as session:
@@ -67,7 +69,9 @@ def save():
 @api_admin_required
 def remove(day: str | None = None):
     """Remove the override of one date (in the path, or {"dates": [...]} in the body); 404 names one without."""
-    raw = [day] if day is not None else json_body().get("dates")
+    body = json_body()
+    _only(body, set() if day is not None else {"dates"})  # a date in the path takes no body
+    raw = [day] if day is not None else body.get("dates")
     if not isinstance(raw, list) or not raw:
         raise BadRequest("请在路径中给出日期，或在请求体中给出 dates 列表")
     try:
@@ -88,7 +92,9 @@ def mark(year: str):
         wanted = parse_year(year)
     except ValueError as err:
         raise BadRequest(str(err)) from None
-    entered = json_body().get("entered", True)
+    body = json_body()
+    _only(body, {"entered"})
+    entered = body.get("entered", True)
     if not isinstance(entered, bool):
         raise FormInvalid({"entered": "entered 须为 true 或 false"})
     platform = get_platform()
@@ -96,3 +102,9 @@ def mark(year: str):
         mark_year(session, g.api_user.username, wanted, entered, platform.clock())
     return jsonify({"year": wanted, "entered": entered})
 
+
+def _only(body: dict, fields: set) -> None:
+    """Raises BadRequest naming the fields of `body` that nobody reads (a misspelt one would be ignored)."""
+    unknown = sorted(set(body) - fields)
+    if unknown:
+        raise BadRequest("不认识的字段：" + "、".join(unknown[:10]))
