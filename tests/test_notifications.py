@@ -14,7 +14,7 @@ from workflows.models import Notification, User
 from workflows.notifications import mark_read, unread_count, urge_task
 
 from .conftest import make_platform
-from .helpers import CASE, start
+from .helpers import CASE, RECTIFIED, complete, start
 from .test_deadlines import Clock
 
 
@@ -85,6 +85,19 @@ def test_web_urge_badge_and_mark_read(sqlite_platform):
     assert response.status_code == 302
     login(client, "inspector")
     assert recipients(platform, "extension_requested") == ["inspector"]
+
+
+def test_an_urge_opens_the_task_while_it_is_still_to_do(platform):
+    """催办 offers 办理 straight to the task (one tap on a phone) until the task is done."""
+    task = start(platform, "inspector", "rectification", CASE).new_tasks[0]
+    with platform.db.transaction() as session:
+        urge_task(platform, session, "inspector", task.id, "请抓紧")
+    client = create_app({"PLATFORM": platform, "TESTING": True, "WTF_CSRF_ENABLED": False}).test_client()
+    login(client, "unit")
+    assert f'value="/tasks/{task.id}"' in client.get("/notifications/").get_data(as_text=True)
+    complete(platform, "unit", task.id, RECTIFIED)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert f'value="/tasks/{task.id}"' not in page and f'value="/instances/{task.instance_id}"' in page
 
 
 class Inbox:

@@ -4,10 +4,12 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine.models import ProcessInstance
+from engine.models import OPEN, HumanTask, ProcessInstance
+from engine.queries import offered_to
 from workflows import notifications
 from workflows.notifications import KIND_LABELS
 
+from .nav import actor_of
 from .notification_text import body_text, title_text
 from .platform import get_platform
 
@@ -30,10 +32,20 @@ def index():
         ids = {note.instance_id for note in rows if note.instance_id}
         keys = dict(session.execute(select(ProcessInstance.id, ProcessInstance.process_key)
                                     .where(ProcessInstance.id.in_(ids))).all()) if ids else {}
+        open_task_ids = _still_mine(session, {note.task_id for note in rows if note.task_id})
     texts = {note.id: (title_text(note.title, keys.get(note.instance_id)),
                        body_text(note.body, keys.get(note.instance_id))) for note in rows}
     return render_template("notifications/index.html", rows=rows, texts=texts, has_next=has_next, page=page,
-                           unread_only=unread_only, unread=unread, kinds=KIND_LABELS)
+                           unread_only=unread_only, unread=unread, kinds=KIND_LABELS, open_task_ids=open_task_ids)
+
+
+def _still_mine(session, task_ids: set[int]) -> set[int]:
+    """The tasks among these that are still open and mine to do, so a notice can open them directly."""
+    if not task_ids:
+        return set()
+    query = select(HumanTask.id).where(HumanTask.id.in_(task_ids), HumanTask.status == OPEN,
+                                       offered_to(actor_of(current_user)))
+    return set(session.scalars(query))
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from engine import Conflict, EngineError
-from workflows.attachments import ALLOWED_LABEL, Upload, file_fields, submit_task_form
+from workflows.attachments import ALLOWED, ALLOWED_LABEL, Upload, file_fields, submit_task_form
 from workflows.errors import FormInvalid
 from workflows.forms import START_FORM, fields
 from workflows.organisation import user_names
@@ -25,6 +25,7 @@ from .platform import get_platform
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 UPLOAD_PREFIX = "upload_"
+UPLOAD_ACCEPT = ",".join(f".{ext}" for ext in ALLOWED)  # the file picker offers only what is taken
 
 
 def prefill(view, events) -> dict:
@@ -71,7 +72,8 @@ def _render(task_id: int, values=None, errors=None, conflict: str | None = None,
         "tasks/show.html", task=task, view=view, fields=fields(view.schema), values=values,
         errors=errors or {}, conflict=conflict, notice=notice, expected_version=view.instance.version,
         upload_url=url_for("tasks.show", task_id=task.id) if has_files else None,
-        allowed_types=ALLOWED_LABEL, max_mb=current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024,
+        allowed_types=ALLOWED_LABEL, upload_accept=UPLOAD_ACCEPT,
+        max_mb=current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024,
         upload_limits={"file": current_app.config["UPLOAD_MAX_BYTES"],
                        "total": current_app.config["UPLOAD_MAX_TOTAL_BYTES"]}, **context,
     ), status

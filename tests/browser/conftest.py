@@ -79,7 +79,7 @@ def login(page, base_url: str, username: str, password: str = "demo12345") -> No
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_selector("#whoami")
+    page.wait_for_selector("#whoami", state="attached")  # inside the folded menu on a phone
 
 
 def screenshot(page, name: str) -> None:

@@ -132,7 +132,7 @@ def test_rectification_opened_rectified_sent_back_and_closed(new_page, live_serv
     unit.fill("#f-measures", "已落实首问负责制，设立导办岗")
     unit.fill("#f-evidence", "导办岗排班表；现场照片")
     unit.fill("#f-report", "整改完成，详见佐证材料。")
-    unit.set_input_files("input[name=upload_attachments]",
+    unit.set_input_files("#upload-attachments",
                          files=[{"name": "现场照片.png", "mimeType": "image/png", "buffer": tiny_png()}])
     screenshot(unit, "flow-case-rectify")
     people.submit(unit)
@@ -154,7 +154,7 @@ def test_rectification_opened_rectified_sent_back_and_closed(new_page, live_serv
     assert unit.is_checked("input[name=attachments]")
     assert unit.input_value("#f-measures") == "已落实首问负责制，设立导办岗"
     unit.fill("#f-report", "已补充导办岗照片。")
-    unit.set_input_files("input[name=upload_attachments]",
+    unit.set_input_files("#upload-attachments",
                          files=[{"name": "导办岗.png", "mimeType": "image/png", "buffer": tiny_png()}])
     people.submit(unit)
 

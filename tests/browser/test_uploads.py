@@ -9,6 +9,8 @@ from workflows.models import Attachment
 
 from ..helpers import CASE, RECTIFIED, start, task_of
 from .conftest import LiveServer, login, screenshot
+from .phone_checks import SIZES
+from .test_flows import tiny_png
 
 pytestmark = pytest.mark.browser
 FILE_LIMIT, TOTAL_LIMIT = 64 * 1024, 128 * 1024
@@ -44,10 +46,10 @@ def test_a_file_over_the_limit_is_named_beside_its_field_and_nothing_is_sent(new
     posts = []
     page.on("request", lambda req: posts.append(req.url) if req.method == "POST" else None)
 
-    page.set_input_files("input[name=upload_attachments]", [pdf("扫描件.pdf", FILE_LIMIT + 1)])
+    page.set_input_files("#upload-attachments", [pdf("扫描件.pdf", FILE_LIMIT + 1)])
     error = page.locator("#upload-error-attachments")
     assert error.inner_text() == "文件“扫描件.pdf”超过 0.0625 MB 上限，请压缩或拆分后再上传"
-    assert "is-invalid" in page.get_attribute("input[name=upload_attachments]", "class")
+    assert "is-invalid" in page.get_attribute("#upload-attachments", "class")
     screenshot(page, "upload-too-large")
     page.click("#submit-task")
     page.wait_for_timeout(300)  # a submit that got through would be under way by now
@@ -55,14 +57,45 @@ def test_a_file_over_the_limit_is_named_beside_its_field_and_nothing_is_sent(new
     assert {name: page.input_value(f"#f-{name}") for name in RECTIFIED} == RECTIFIED
     assert task_state(live_platform, task) == ("open", 0)
 
-    page.set_input_files("input[name=upload_attachments]", [pdf(f"{n}.pdf", 60 * 1024) for n in "一二三"])
+    page.set_input_files("#upload-attachments", [pdf(f"{n}.pdf", 60 * 1024) for n in "一二三"])
     assert error.inner_text() == "所选附件合计超过 0.125 MB 上限，请分次提交或压缩后再上传"
     page.click("#submit-task")
     page.wait_for_timeout(300)
     assert posts == [] and task_state(live_platform, task) == ("open", 0)
 
-    page.set_input_files("input[name=upload_attachments]", [pdf("整改报告.pdf", FILE_LIMIT)])
+    page.set_input_files("#upload-attachments", [pdf("整改报告.pdf", FILE_LIMIT)])
     assert error.is_hidden()
     page.click("#submit-task")
     page.wait_for_url("**/inbox/")
     assert task_state(live_platform, task) == ("completed", 1)
+
+
+def test_on_a_phone_a_file_over_the_limit_stays_named_beside_a_photo_that_fits(chromium, live_server, live_platform):
+    """The phone's form has two file inputs for one field (files and camera): a photo that fits does
+    not hide the message about the file that does not."""
+    task = task_of(start(live_platform, "inspector", "rectification", CASE), "rectify")
+    context = chromium.new_context(locale="zh-CN", **SIZES["phone"])
+    try:
+        page = context.new_page()
+        login(page, live_server.url, "unit")
+        page.goto(f"{live_server.url}/tasks/{task}")
+        for name, value in RECTIFIED.items():
+            page.fill(f"#f-{name}", value)
+        page.set_input_files("#upload-attachments", [pdf("扫描件.pdf", FILE_LIMIT + 1)])
+        photo = {"name": "照片.png", "mimeType": "image/png", "buffer": tiny_png()}
+        page.set_input_files("#camera-attachments", [photo])
+        error = page.locator("#upload-error-attachments")
+        assert error.inner_text() == "文件“扫描件.pdf”超过 0.0625 MB 上限，请压缩或拆分后再上传"
+        assert "is-invalid" in page.get_attribute("#upload-attachments", "class")
+        assert "is-invalid" not in page.get_attribute("#camera-attachments", "class")
+        page.locator("#submit-task").tap()
+        page.wait_for_timeout(300)
+        assert page.url.endswith(f"/tasks/{task}") and task_state(live_platform, task) == ("open", 0)
+
+        page.set_input_files("#upload-attachments", [pdf("整改报告.pdf", 1024)])
+        assert error.is_hidden()
+        page.locator("#submit-task").tap()
+        page.wait_for_url("**/inbox/")
+        assert task_state(live_platform, task) == ("completed", 2)
+    finally:
+        context.close()

@@ -12,20 +12,28 @@
     });
   }
 
-  function show(input, message) {
-    var field = input.closest(".field") || input.parentNode;
+  function fieldOf(input) {
+    return input.closest(".field") || input.parentNode;
+  }
+
+  /* One message per field, under its first file input; a field may hold more than one input (the
+   * files chosen and, on a phone, a photo taken), each marked invalid on its own. */
+  function show(field, inputs, messages) {
+    var message = messages.filter(Boolean)[0] || "";
     var feedback = field.querySelector(".upload-feedback");
     if (!feedback) {
       feedback = document.createElement("div");
       feedback.className = "invalid-feedback d-block upload-feedback";
-      feedback.id = "upload-error-" + (field.dataset.field || input.name);
+      feedback.id = "upload-error-" + (field.dataset.field || inputs[0].name);
       feedback.setAttribute("role", "alert");
-      input.insertAdjacentElement("afterend", feedback);
+      inputs[0].insertAdjacentElement("afterend", feedback);
     }
     feedback.textContent = message;
     feedback.hidden = !message;
-    input.classList.toggle("is-invalid", Boolean(message));
-    input.setAttribute("aria-invalid", message ? "true" : "false");
+    inputs.forEach(function (input, i) {
+      input.classList.toggle("is-invalid", Boolean(messages[i]));
+      input.setAttribute("aria-invalid", messages[i] ? "true" : "false");
+    });
   }
 
   /* True when every chosen file fits; otherwise each offending field says why. */
@@ -34,8 +42,7 @@
     var maxTotal = Number(form.dataset.maxTotal);
     var inputs = Array.prototype.slice.call(form.querySelectorAll('input[type="file"]'));
     var total = 0;
-    var fits = true;
-    inputs.forEach(function (input) {
+    var messages = inputs.map(function (input) {
       var message = "";
       Array.prototype.forEach.call(input.files || [], function (file) {
         total += file.size;
@@ -43,15 +50,20 @@
           message = format(form.dataset.msgFile, { name: file.name });
         }
       });
-      show(input, message);
-      fits = fits && !message;
+      return message;
     });
+    var fits = messages.every(function (message) { return !message; });
     if (fits && total > maxTotal) {
-      inputs.filter(function (input) { return input.files && input.files.length; }).forEach(function (input) {
-        show(input, form.dataset.msgTotal);
+      messages = inputs.map(function (input) {
+        return input.files && input.files.length ? form.dataset.msgTotal : "";
       });
       fits = false;
     }
+    var fields = inputs.map(fieldOf).filter(function (field, i, all) { return all.indexOf(field) === i; });
+    fields.forEach(function (field) {
+      var own = inputs.filter(function (input) { return fieldOf(input) === field; });
+      show(field, own, own.map(function (input) { return messages[inputs.indexOf(input)]; }));
+    });
     return fits;
   }
 
