@@ -130,7 +130,7 @@ def deploy(session: Session, xml: bytes | str, forms: dict | None, deployed_by: 
     now = clock()  # the deploy time, taken once the version number is chosen
     row = ProcessDefinition(
         key=parsed.key, version=version, name=parsed.name, bpmn_xml=text,
-        spec_json=parsed.spec_json, forms=forms,
+        spec_json=parsed.spec_json, forms=forms, settings=parsed.settings,
         checksum=digest, deployed_by=deployed_by, deployed_at=now,
     )
     try:

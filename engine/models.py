@@ -41,6 +41,8 @@ class ProcessDefinition(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     spec_json: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Element settings from the diagram's yf:settings attributes (engine.element_settings), by element id.
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
     checksum: Mapped[str] = mapped_column(String(64))
     deployed_by: Mapped[str | None] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

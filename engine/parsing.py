@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from . import diagram_checks as checks
+from .element_settings import read_settings
 from .errors import InvalidDefinition, Problem, ScriptRefused
 from .labels import BPMN_NS, label_of, sentence, short, spec_label
 from .messages import describe
@@ -48,6 +49,7 @@ class ParsedDefinition:
     start_event_ids: list[str] = field(default_factory=list)
     lanes: set[str] = field(default_factory=set)
     spec_json: str | None = None
+    settings: dict = field(default_factory=dict)  # engine.element_settings, by element id
 
 
 def read_xml(xml: bytes | str) -> etree._Element:
@@ -192,8 +194,9 @@ def parse_definition(xml: bytes | str, process_key: str | None = None) -> Parsed
         raise InvalidDefinition(problems)
     key = checks.choose_process(root, process_key)
     processes = checks.deployed_processes(root, key)
-    problems = (checks.structure(root, key) + checks.references(root, processes)
-                + checks.sizes(root, processes))
+    settings, problems = read_settings(processes)
+    problems += (checks.structure(root, key) + checks.references(root, processes)
+                 + checks.sizes(root, processes))
     if problems:
         raise InvalidDefinition(problems)
     try:
@@ -205,7 +208,9 @@ def parse_definition(xml: bytes | str, process_key: str | None = None) -> Parsed
     problems = check_spec(spec, subprocess_specs, root)
     if problems:
         raise InvalidDefinition(problems)
-    return outline(key, spec, subprocess_specs)
+    parsed = outline(key, spec, subprocess_specs)
+    parsed.settings = settings
+    return parsed
 
 
 def outline(key: str, spec, subprocess_specs) -> ParsedDefinition:

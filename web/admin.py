@@ -1,6 +1,7 @@
 """流程管理: process definitions and their versions, the BPMN modeler, forms, diffs and migrations."""
 
 from functools import wraps
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +15,10 @@ from workflows.lanes import LANE_LABELS
 from .admin_forms import editor_payload, problems_json, read_upload
 from .input_rules import loads_strict
 from .platform import get_platform
+
+# The fields of the modeler's 环节设置 panel, a file per feature under static/js/settings/ (panel.js draws them).
+SETTINGS_SCRIPTS = sorted(p.name for p in (Path(__file__).parent / "static" / "js" / "settings").glob("*.js")
+                          if p.name != "panel.js")
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -182,4 +187,5 @@ def _modeler(title: str, xml: str, form_map: dict, key: str | None, base_id: int
                    "moved": _("已迁移实例：%(n)s 个"), "skipped": _("未迁移：%(n)s 个"),
                    "not_in_diagram": _("（不在图中）")},
     }
-    return render_template("admin/modeler.html", title=title, data=data, key=key, lanes=LANE_LABELS)
+    return render_template("admin/modeler.html", title=title, data=data, key=key, lanes=LANE_LABELS,
+                           settings_scripts=SETTINGS_SCRIPTS)

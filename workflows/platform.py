@@ -13,6 +13,7 @@ from .calendar import LOCAL_TZ
 from .forms import FORMS_DIR, check_forms, load_shipped_forms
 from .lanes import assign_lane, check_lanes
 from .organisation import load_organisation, offered_to_active
+from .task_settings import check_settings
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 SHIPPED = ("policy_measure", "rectification")
@@ -32,7 +33,7 @@ class Platform:
         self.db = Database(url)
         self.clock = clock
         self.engine = Engine(self.db, assigner=offered_to_active(assign_lane), clock=clock)
-        self.engine.checks.extend([check_lanes, check_forms])
+        self.engine.checks.extend([check_lanes, check_forms, check_settings])
 
     def at(self, clock) -> "Platform":
         """The same platform seen from another clock (tests, and the demo's older cases)."""

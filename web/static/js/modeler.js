@@ -45,7 +45,9 @@
   function startModeler(data) {
     var labels = data.labels;
     // diagram-js binds the keyboard to the canvas itself (since 15); naming a target is refused with a console error.
-    var modeler = new BpmnJS({ container: '#canvas' });
+    var settings = window.ysflowSettings;
+    var modeler = new BpmnJS({ container: '#canvas', moddleExtensions: settings ? { yf: settings.moddle } : {} });
+    if (settings) { settings.attach(modeler, document.getElementById('element-settings')); }
     var forms = {};
     Object.keys(data.forms || {}).forEach(function (id) {
       var value = data.forms[id];
