@@ -13,7 +13,7 @@ from . import statements as sql
 from . import store
 from .errors import Conflict
 from .models import HumanTask
-from .store import Tx
+from .store import Tx, check_seen
 
 
 @dataclass(frozen=True)
@@ -36,19 +36,23 @@ class Reassigned:
 
 class Reassignment:
     def reassign(self, session: Session, task_id, actor: str | None, to_user: str | None = None,
-                 pool_unit: str | None = None, reason: str | None = None) -> Reassigned:
+                 pool_unit: str | None = None, reason: str | None = None, kind: str = "task_reassigned",
+                 expected_version: int | None = None) -> Reassigned:
         """Hand the open task `task_id` to `to_user`, or back to its pool when `to_user` is None.
 
         To a person: they hold it (its assignee), and a task offered to one person personally is
         offered to them instead. Back to the pool: nobody holds it, and a task offered to one
         person only is offered to the unit `pool_unit` instead, since it would reach nobody else.
-        A `task_reassigned` event records who held it, who does now, why (`reason`) and `actor`.
+        An event of `kind` (task_reassigned, or the operation that asked for it, e.g. task_released)
+        records who held it, who does now, why (`reason`) and `actor`. With `expected_version`, the
+        task must be unchanged since that instance version, as for a completion.
 
-        Raises TaskNotFound, TaskAlreadyDone, Conflict (a cancelled task, a task whose holders
-        changed meanwhile, or a personal task sent to the pool without `pool_unit`).
+        Raises TaskNotFound, TaskAlreadyDone, StaleVersion, Conflict (a cancelled task, a task whose
+        holders changed meanwhile, or a personal task sent to the pool without `pool_unit`).
         """
         tx = Tx(session)
-        row, _instance = self._open_task(tx, task_id, lock=True)
+        row, instance = self._open_task(tx, task_id, lock=True)
+        check_seen(row, instance, expected_version)
         assignee, candidate_user, candidate_unit, candidate_group, candidate_role = tx.run(
             sql.TASK_HOLDERS, id=row.id).fetchone()
         before = Holders(assignee, candidate_user, candidate_unit)
@@ -70,7 +74,7 @@ class Reassignment:
             data = {"from": before.assignee or before.candidate_user, "to": after.assignee,
                     "unit": None if after.assignee else after.candidate_unit, "reason": reason,
                     "before": before.__dict__, "after": after.__dict__}
-            tx.insert_events([store.event(row.instance_id, "task_reassigned", actor, self.clock(), row.element_id,
+            tx.insert_events([store.event(row.instance_id, kind, actor, self.clock(), row.element_id,
                                           row.id, reason, data)])
             tx.in_step(HumanTask, row.id, after.__dict__)
         return Reassigned(row.id, row.instance_id, row.element_id, before, after)

@@ -49,7 +49,7 @@ from .reassign import Reassignment
 from .script_engine import SandboxScriptEngine
 from .state import SpecCache, dump_state, json_safe, load_state
 from .stepping import StepBudget, do_engine_steps
-from .store import InstanceRow, OpenedTask, TaskRow, Tx
+from .store import InstanceRow, OpenedTask, TaskRow, Tx, check_seen
 from .timer_actions import TimerActions
 
 
@@ -134,7 +134,7 @@ class Engine(TimerActions, Reassignment):
         """
         tx = Tx(session)
         row, instance = self._open_task(tx, task_id, lock=True)
-        _check_seen(row, instance, expected_version)
+        check_seen(row, instance, expected_version)
         spec, workflow = self._load(tx, instance)
         before = snapshot(workflow)
         # Timers already due fire first, as they would have if the worker were never late: a
@@ -172,7 +172,7 @@ class Engine(TimerActions, Reassignment):
         """
         tx = Tx(session)
         row, instance = self._open_task(tx, task_id)
-        _check_seen(row, instance, expected_version)
+        check_seen(row, instance, expected_version)
         if row.assignee != actor:
             if tx.run(sql.CLAIM_TASK, id=row.id, actor=actor).rowcount != 1:
                 fresh, _instance = tx.task_with_instance(row.id)
@@ -351,15 +351,6 @@ def _failed(err: BaseException) -> ExecutionFailed:
     """SpiffWorkflow's error (or whatever a diagram made it raise) in Chinese, naming the element."""
     problem = describe(err)
     return ExecutionFailed(f"流程执行出错：{problem.message}", problem.element_id)
-
-
-def _check_seen(row: TaskRow, instance: InstanceRow, expected: int | None) -> None:
-    """Raises StaleVersion unless the task is as it was at the instance version `expected`."""
-    if expected is None or expected == instance.version:
-        return
-    changed = row.changed_in_version
-    if expected > instance.version or changed is None or changed > expected:
-        raise StaleVersion(instance.id, expected, instance.version)
 
 
 def _timer_events(instance_id: int, fired: dict, actor, now) -> list[dict]:

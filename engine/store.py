@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .clock import as_utc
+from .errors import StaleVersion
 from .statements import (
     INSERT_EVENT,
     INSTANCE,
@@ -225,6 +226,14 @@ class Tx:
             for key, value in values.items():
                 set_committed_value(found, key, value)
 
+
+def check_seen(row: TaskRow, instance: InstanceRow, expected: int | None) -> None:
+    """Raises StaleVersion unless the task is as it was at the instance version `expected`."""
+    if expected is None or expected == instance.version:
+        return
+    changed = row.changed_in_version
+    if expected > instance.version or changed is None or changed > expected:
+        raise StaleVersion(instance.id, expected, instance.version)
 
 def event(instance_id, kind: str, actor, at, element_id=None, task_id=None, opinion=None, data=None) -> dict:
     """One row for INSERT_EVENT; every row has every column, so a batch is one statement."""

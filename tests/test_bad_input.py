@@ -109,6 +109,10 @@ ROUTES = {
     "api.task": Route("unit", {"task_id": _ids("api_rectify")}),
     "api.complete": Route("unit", {"task_id": _ids("api_rectify")}, "json", RECTIFIED, ("expected_version",)),
     "api.claim": Route("unit", {"task_id": _ids("api_rectify")}, "json", {}, ("expected_version",)),
+    "api_task_ops.release": Route("unit", {"task_id": _ids("api_rectify")}, "json", {"reason": "请同事办理"},
+                                  ("expected_version",), typed=True),
+    "task_ops.release": Route("unit", {"task_id": _ids("rectify")}, "form", {"reason": "请同事办理"},
+                              ("expected_version",)),
     "api.start": Route("inspector", {"key": "rectification"}, "json", CASE, ("deadline_days",)),
     "api.instance": Route("unit", {"instance_id": _ids("case")}),
     "api.ledger_cases": Route("inspector"),
@@ -202,7 +206,7 @@ ROUTES = {
     "api_calendar.year": Route("unit", {"year": "2027"}),
     "api_calendar.save": Route("admin", body="json", base={"date": "2027-01-02", "kind": "holiday", "name": "元旦",
                                                            "note": "示例"}),
-    "api_calendar.remove": Route("admin", {"day": "2027-01-02"}, "json", {"dates": ["2027-01-02"]}),
+    "api_calendar.remove": Route("admin", {"day": "2027-01-02"}, "json", {}),  # the date in the path: no body
     "api_calendar.mark": Route("admin", {"year": "2027"}, "json", {"entered": True}, typed=True),
     "incidents.index": Route("admin"),
     "incidents.retry": Route("admin", {"job_id": _ids("incident")}, "form", {"note": "重试"}),
@@ -435,9 +439,10 @@ def test_every_route_is_in_the_table_and_every_converter_has_values():
 # --- the valid requests the hostile ones are made from are accepted ------------------------------------
 
 # Each route's valid body, in an order in which each still applies (the logout last).
-VALID_ORDER = ["auth.login", "deadlines.urge", "inbox.claim", "notifications.read", "notifications.read_all",
-               "deadlines.extension_request", "deadlines.extension_decide", "start.policy_measure",
-               "start.rectification", "api.start", "api.claim", "api.complete", "tasks.show", "admin.preview",
+VALID_ORDER = ["auth.login", "deadlines.urge", "inbox.claim", "task_ops.release", "notifications.read",
+               "notifications.read_all", "deadlines.extension_request", "deadlines.extension_decide",
+               "start.policy_measure", "start.rectification", "api.start", "api.claim", "api_task_ops.release",
+               "api.complete", "tasks.show", "admin.preview",
                "admin.upload", "admin.deploy", "api_definitions.create", "admin.migrate", "incidents.retry",
                "api_incidents.api_retry", "calendar.recompute_apply", "calendar.save", "calendar.remove",
                "calendar.save_range", "calendar.mark", "api_calendar.save", "api_calendar.remove",

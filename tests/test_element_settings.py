@@ -13,8 +13,8 @@ from .engine_support import deploy, scripted_xml
 NS = 'xmlns:yf="https://yingshang-flow.example/bpmn/settings"'
 
 
-def with_settings(value: str, element: str = "prepare") -> str:
-    xml = scripted_xml().replace("<bpmn:definitions ", f"<bpmn:definitions {NS} ", 1)
+def with_settings(value: str, element: str = "prepare", **parts) -> str:
+    xml = scripted_xml(**parts).replace("<bpmn:definitions ", f"<bpmn:definitions {NS} ", 1)
     quoted = value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return xml.replace(f'<bpmn:userTask id="{element}" ', f'<bpmn:userTask id="{element}" yf:settings="{quoted}" ', 1)
 

@@ -10,6 +10,7 @@ from . import (
     api_calendar,
     api_definitions,
     api_org,
+    api_task_operations,
     attachments,
     auth,
     calendar,
@@ -28,6 +29,7 @@ from . import (
     org_admin,
     platform,
     start,
+    task_operations,
     tasks,
 )
 
@@ -62,8 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     calendar.init_app(app)  # every request counts working days on the calendar the database has now
     for blueprint in (inbox.bp, library.bp, ledger.bp, api.bp, tasks.bp, start.bp, instances.bp, attachments.bp,
                       admin.bp, api_definitions.bp, notifications.bp, deadlines.bp, incidents.bp, incidents.api_bp,
-                      calendar.bp, api_calendar.bp,
-                      api_org.bp, *org_admin.BLUEPRINTS):
+                      calendar.bp, api_calendar.bp, api_org.bp, *org_admin.BLUEPRINTS, task_operations.bp,
+                      api_task_operations.bp):
         app.register_blueprint(blueprint)
     deadlines.init_app(app)  # the in-process timer worker, when RUN_WORKER is set
     csrf.exempt(api.bp)  # the API authenticates by bearer token, not by cookie
@@ -71,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.exempt(incidents.api_bp)
     csrf.exempt(api_calendar.bp)
     csrf.exempt(api_org.bp)
+    csrf.exempt(api_task_operations.bp)
 
     @app.route("/")
     def index():

@@ -29,6 +29,7 @@ EVENT_LABELS = {
     "job_failed": pgettext("event", "定时任务失败"),
     "job_retried": pgettext("event", "重试定时任务"),
     "task_reassigned": pgettext("event", "转交"),
+    "task_released": pgettext("event", "取消签收"),
 }
 OTHER = pgettext("event", "其他操作")
 

@@ -36,6 +36,7 @@ TITLES = [
     (rf"延期审批：(?P<case_no>{CASE}) 不同意延期（整改期限 (?P<due_on>{DATE})）",
      N_("延期审批：%(case_no)s 不同意延期（整改期限 %(due_on)s）")),
     (r"催办：(?P<subject>.*)（(?P<step>[^（）]+)）", N_("催办：%(subject)s（%(step)s）")),
+    (r"任务回到待签收：(?P<step>.+)", N_("任务回到待签收：%(step)s")),
 ]
 # Whole lines of a body that the product writes itself.
 BODY_LINES = [
@@ -44,6 +45,7 @@ BODY_LINES = [
      N_("责任单位未在期限内完成整改，请单位负责人督促落实。")),
     (r"(?P<who>[^：\n]+) 催办：请抓紧办理。", N_("%(who)s 催办：请抓紧办理。")),
     (r"(?P<who>[^：\n]+) 催办：(?P<text>.+)", N_("%(who)s 催办：%(text)s")),
+    (r"(?P<who>\S+) 取消了签收", N_("%(who)s 取消了签收")),
 ]
 _TITLES = [(re.compile(pattern), msgid) for pattern, msgid in TITLES]
 _BODY_LINES = [(re.compile(pattern), msgid) for pattern, msgid in BODY_LINES]

@@ -5,6 +5,9 @@ that the form comes back with the file refused beside its field and everything t
 page's script (static/js/upload_check.js) checks the same limits before anything is sent.
 """
 
+from functools import partial
+from pathlib import Path
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,6 +19,7 @@ from workflows.errors import FormInvalid
 from workflows.forms import START_FORM, fields
 from workflows.organisation import user_names
 from workflows.services import load_task
+from workflows.task_settings import allows
 
 from .errors import http_error_response, http_message
 from .filters import localtime
@@ -24,6 +28,10 @@ from .instances import case_file
 from .platform import get_platform
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+# The operations besides completing (转办, 加签, 驳回 …): a template each under tasks/ops/, shown below the
+# form; each decides from `allowed(operation)` (the diagram's settings) and the task whether it applies.
+TASK_OPERATIONS = sorted(f"tasks/ops/{p.name}" for p in (Path(__file__).parent / "templates" / "tasks" / "ops")
+                         .glob("*.html"))
 UPLOAD_PREFIX = "upload_"
 UPLOAD_ACCEPT = ",".join(f".{ext}" for ext in ALLOWED)  # the file picker offers only what is taken
 
@@ -75,7 +83,8 @@ def _render(task_id: int, values=None, errors=None, conflict: str | None = None,
         allowed_types=ALLOWED_LABEL, upload_accept=UPLOAD_ACCEPT,
         max_mb=current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024,
         upload_limits={"file": current_app.config["UPLOAD_MAX_BYTES"],
-                       "total": current_app.config["UPLOAD_MAX_TOTAL_BYTES"]}, **context,
+                       "total": current_app.config["UPLOAD_MAX_TOTAL_BYTES"]},
+        task_operations=TASK_OPERATIONS, allowed=partial(allows, view.definition, task.element_id), **context,
     ), status
 
 

@@ -26,6 +26,7 @@ from .organisation import actor_for, require_role, require_user
 KIND_LABELS = {
     "urge": "催办", "remind": "临近提醒", "supervise": "督办", "handover": "移交",
     "extension_requested": "延期申请", "extension_decided": "延期审批", "reminder": "提醒",
+    "task_released": "取消签收",
 }
 URGERS = ("inspector", "office", "admin")
 
